@@ -1,0 +1,333 @@
+"""Mentions: spans of a sentence that name an entity, each with the rule that found it.
+
+Three sources, then one overlap resolution (longest span wins, then confidence):
+the lexicon (longest match), the regex rules of ``ontology/rules/mentions.jsonl``, and a few
+coded rules (persons by title, the Party, numbered wholes, chained quotes, document headings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kg import resources
+from kg.lexicon import Lexicon
+from kg.model import Document, Mention, Sentence
+from kg.segment import tokens
+
+_QUOTES = "“”\"'「」『』《》"
+_NUMERAL = "两二三四五六七八九十"
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, tk: object) -> list[Mention]:
+    """All mentions of ``doc``, non-overlapping, in text order."""
+    found: list[Mention] = []
+    for s in sentences:
+        cands = list(_lexicon_mentions(s, lex))
+        cands += _rule_mentions(s, lex)
+        toks = tokens(s.text, tk, offset=s.start)  # type: ignore[arg-type]
+        cands += _party_mentions(s, toks)
+        cands += _person_mentions(s, toks, lex)
+        cands += _policy_heading(s, lex)
+        cands += _typed_lists(s)
+        kept = _resolve_overlaps(cands)
+        kept += _chained_quotes(s, kept)
+        kept += _numbered_wholes(s, toks, kept)
+        found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
+    found = _whole_members(doc, found, sentences, lex)
+    return _drop_role_without_cue(found, sentences)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _mention(s: Sentence, start: int, end: int, label: str, cls: str, rule: str, conf: float, **kw: object) -> Mention:
+    return Mention(
+        start=s.start + start,
+        end=s.start + end,
+        surface=s.text[start:end],
+        label=label,
+        cls=cls,
+        rule=rule,
+        sentence=s.index,
+        confidence=conf,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _lexicon_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
+    for start, end, entry in lex.scan(s.text):
+        rule = "lexicon.user" if entry.user else ("lexicon.member" if entry.source.startswith("member of") else "lexicon")
+        yield _mention(s, start, end, entry.label, entry.cls, rule, 0.95 if entry.user else 0.9, members=entry.members)
+
+
+def _strip_front(label: str, words: tuple[str, ...]) -> tuple[str, int]:
+    cut = 0
+    changed = True
+    while changed:
+        changed = False
+        for w in words:
+            if label.startswith(w) and len(label) - len(w) >= 2:
+                label, cut, changed = label[len(w) :], cut + len(w), True
+                break
+    return label, cut
+
+
+def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
+    for rule in resources.mention_rules():
+        for m in rule.regex.finditer(s.text):
+            group = next((g for g in m.groupdict() if g.startswith("label") and m.group(g)), None)
+            if group is None:
+                continue
+            start, end = m.span(group)
+            label, cut = _strip_front(m.group(group), rule.strip)
+            start += cut
+            label = label.strip(_QUOTES + " ")
+            if rule.cls == "Goal" and "更加" in label:  # 使妇联组织更加充满活力 -> 充满活力
+                cut = label.index("更加") + 2
+                start, label = start + cut, label[cut:]
+            if len(label) < 2 or not _plausible(label, rule.cls):
+                continue
+            cls, aliases = rule.cls, ()
+            entry = lex.lookup(label)
+            if entry is not None and (entry.user or rule.cls != "Programme" or entry.cls != "Principle"):
+                cls, label = entry.cls, entry.label
+            head = m.groupdict().get("head")
+            if head and cls == rule.cls:
+                aliases = (label + head,)
+            if rule.cls == "TargetGroup" and label.startswith("广大") and len(label) > 3:
+                label, aliases = label[2:], (label,)
+            yield _mention(s, start, end, label, cls, rule.id, rule.confidence, aliases=aliases)
+
+
+_GENERIC_LABELS = re.compile(
+    r"^(?:各|这|该|此|其|相关|有关|有效|长效|相应|各项|各类|各种|重要|一批|若干|多种|新的|体制|工作|服务|管理|配套|基层|自身|内部|整体|全面)"
+    r"(?:工作)?(?:机制|制度|体系|平台|模式|格局|建设|活动|计划|改革|工程|项目|品牌)$"
+)
+
+
+def _plausible(label: str, cls: str) -> bool:
+    """Reject spans that are grammar, not names: generic heads, clauses, stray punctuation."""
+    if _GENERIC_LABELS.match(label) or len(label) > 60:
+        return False
+    if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？]", label):
+        return False
+    return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于)", label)
+
+
+def _party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Mention]:
+    for start, end, w in toks:
+        if w in ("党", "我们党", "我党"):
+            yield Mention(start, end, w, "中国共产党", "Organization", "org.party", s.index, 0.85)
+
+
+def _person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon) -> Iterator[Mention]:
+    titles = set(resources.cue_list("PERSON_TITLE"))
+    surnames = str(resources.cues()["SURNAMES"])
+    attend = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
+
+    def is_name(w: str) -> bool:
+        known = lex.lookup(w)
+        if known is not None:
+            return known.cls == "Person"
+        return 2 <= len(w) <= 3 and w[0] in surnames and bool(_CJK.match(w))
+
+    for i, (start, end, w) in enumerate(toks):
+        if w not in titles:
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        prv = toks[i - 1] if i > 0 else None
+        if nxt and is_name(nxt[2]):
+            after = s.text[nxt[1] - s.start :]
+            if attend.match(after) or not after or re.match(r"^[，。、]", after):
+                yield Mention(nxt[0], nxt[1], nxt[2], nxt[2], "Person", "person.title", s.index, 0.8)
+                # a list of names after the first: 李克强、张德江、俞正声出席
+                j = i + 2
+                while j + 1 < len(toks) and toks[j][2] == "、" and is_name(toks[j + 1][2]):
+                    a, b, name = toks[j + 1]
+                    yield Mention(a, b, name, name, "Person", "person.list", s.index, 0.75)
+                    j += 2
+        if prv and is_name(prv[2]) and w in ("总书记", "主席", "同志", "总理", "委员长"):
+            yield Mention(prv[0], prv[1], prv[2], prv[2], "Person", "person.title", s.index, 0.8)
+    # a list of names that opens a sentence and ends in a verb of attending: 丁薛祥、孙春兰参加谈话
+    m = re.match(r"^((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:参加|出席|陪同|分别)", s.text)
+    if m:
+        pos = 0
+        names = m.group(1).split("、")
+        if all(n[0] in surnames for n in names):
+            for n in names:
+                yield _mention(s, pos, pos + len(n), n, "Person", "person.list", 0.7)
+                pos += len(n) + 1
+
+
+_HEADING = re.compile(r"^(?P<issuers>(?:[\u4e00-\u9fff]{2,12}[\s　]+)*[\u4e00-\u9fff]{2,12}?)(?P<label>关于[^。，；\n]{2,60}?的(?:意见|决定|通知|方案|规定|办法|指导意见|实施意见))$")
+
+
+def _policy_heading(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
+    """A heading line ``ISSUERS关于…的意见``: the document itself, and the bodies that issued it."""
+    m = _HEADING.match(s.text)
+    if not m:
+        return
+    yield _mention(s, m.start("label"), m.end("label"), m.group("label"), "Policy", "policy.title", 0.9,
+                   aliases=(s.text,))  # fmt: skip
+    pos = 0
+    for part in re.split(r"([\s　]+)", m.group("issuers")):
+        entry = lex.lookup(part)
+        if entry is not None and entry.cls == "Organization":
+            yield _mention(s, pos, pos + len(part), entry.label, "Organization", "policy.title", 0.9)
+        pos += len(part)
+
+
+def _typed_lists(s: Sentence) -> Iterator[Mention]:
+    """``A、B、C等交流平台``: the items of a list closed by 等 + a head noun of known class."""
+    heads: dict[str, str] = resources.cues()["LIST_HEAD_CLASS"]  # type: ignore[assignment]
+    head_re = resources.alternation(list(heads))
+    for m in re.finditer(rf"((?:[^，。；、：“”\s]{{2,16}}、)+[^，。；、：“”\s]{{2,16}})等[\u4e00-\u9fff]{{0,4}}?({head_re})(?![\u4e00-\u9fff])", s.text):
+        cls = heads[m.group(2)]
+        pos = m.start(1)
+        items = m.group(1).split("、")
+        verbs = tuple(resources.cue_list("RUN_VERB")) + ("借助", "依托", "通过", "发扬", "弘扬", "支持", "发挥")
+        first, cut = _strip_front(items[0], verbs)
+        items[0], pos = first, pos + cut
+        for it in items:
+            label = it.strip(_QUOTES)
+            if 2 <= len(label) <= 16 and _plausible(label, cls):
+                yield _mention(s, pos, pos + len(it), label, cls, "list.typed", 0.55)
+            pos += len(it) + 1
+
+
+# --------------------------------------------------------------------------- resolution and structure
+
+
+def _resolve_overlaps(cands: list[Mention]) -> list[Mention]:
+    """Keep the longest span where spans overlap; ties go to the more confident rule."""
+    order = sorted(cands, key=lambda m: (-(m.end - m.start), -m.confidence, m.start, m.rule))
+    taken: list[tuple[int, int]] = []
+    kept = []
+    for m in order:
+        if all(m.end <= a or b <= m.start for a, b in taken):
+            kept.append(m)
+            taken.append((m.start, m.end))
+    return kept
+
+
+def _chained_quotes(s: Sentence, kept: list[Mention]) -> list[Mention]:
+    """A quoted name right after a quoted name of known class shares its class."""
+    out = []
+    known = {(m.start, m.end): m for m in kept}
+    for m in re.finditer(r"“([^“”\n]{2,24})”", s.text):
+        span = (s.start + m.start(1), s.start + m.end(1))
+        if span in known or any(a < span[1] and span[0] < b for a, b in known):
+            continue
+        before = s.text[: m.start()]
+        prev = re.search(r"”[、和及与]?$", before)
+        if not prev:
+            continue
+        left = [k for k in kept if k.end == s.start + prev.start() and k.cls in ("Programme", "Principle")]
+        if left:
+            out.append(_mention(s, m.start(1), m.end(1), m.group(1), left[0].cls, "quote.chain", 0.75))
+    return out
+
+
+def _numbered_wholes(s: Sentence, toks: list[tuple[int, int, str]], kept: list[Mention]) -> list[Mention]:
+    """Candidate numbered wholes (三个特性) not named by the lexicon; kept only if members are found."""
+    out = []
+    for m in re.finditer(rf"[{_NUMERAL}]+(?:个|大|种|项|条)", s.text):
+        a = s.start + m.start()
+        if any(k.start <= a < k.end for k in kept):
+            continue
+        # the head noun: the jieba tokens after the classifier, up to 4 characters
+        end = s.start + m.end()
+        head = ""
+        for ta, tb, w in toks:
+            if ta >= end and ta == end + len(head) and _CJK.match(w) and len(head) + len(w) <= 4:
+                head += w
+        if len(head) >= 2:
+            b = end + len(head)
+            out.append(Mention(a, b, s.text[a - s.start : b - s.start], s.text[a - s.start : b - s.start],
+                               "Principle", "whole.numbered", s.index, 0.7))  # fmt: skip
+    return out
+
+
+def _whole_members(doc: Document, found: list[Mention], sentences: tuple[Sentence, ...], lex: Lexicon) -> list[Mention]:
+    """Give numbered wholes their members; drop coded wholes that have none."""
+    out: list[Mention] = []
+    for i, m in enumerate(found):
+        if m.rule == "whole.numbered":
+            n = _numeral_value(m.label)
+            last = m.label[-1]
+            members: list[str] = []
+            for other in found[i + 1 :]:
+                if other.start - m.end > 1500:
+                    break
+                if other.cls == "Principle" and other.label.endswith(last) and other.label != m.label:
+                    if other.label not in members:
+                        members.append(other.label)
+                if len(members) == n:
+                    break
+            if n and len(members) == n:
+                out.append(_replace(m, members=tuple(members)))
+            continue
+        if m.cls in ("Principle", "Programme") and not m.members:
+            listed = _listed_before(doc.text, m)
+            if listed:
+                out.append(_replace(m, members=tuple(x for x, _, _ in listed), rule=m.rule))
+                for label, a, b in listed:
+                    if not any(o.start < b and a < o.end for o in found):
+                        out.append(Mention(a, b, doc.text[a:b], label, m.cls, "whole.listed", m.sentence, 0.6))
+                continue
+        out.append(m)
+    return sorted(out, key=lambda x: (x.start, x.end))
+
+
+def _listed_before(text: str, whole: Mention) -> list[tuple[str, int, int]]:
+    """``A、B、C等X`` or ``A、B、C三大X``: the listed items right before the whole."""
+    window = text[max(0, whole.start - 80) : whole.start]
+    m = re.search(r"((?:[\u4e00-\u9fff]{2,12}、)+[\u4e00-\u9fff]{2,12})(等)?$", window)
+    if not m:
+        return []
+    n = _numeral_value(whole.label)
+    items = m.group(1).split("、")
+    if not m.group(2) and not n:
+        return []
+    run = tuple(resources.cue_list("RUN_VERB")) + tuple(resources.cue_list("PRIN_VERB")) + tuple(resources.cue_list("ADV"))
+    first, cut = _strip_front(items[0], run)
+    items[0] = first
+    if n and len(items) != n:
+        return []
+    out = []
+    pos = whole.start - len(m.group(0)) + cut
+    for it in items:
+        out.append((it, pos, pos + len(it)))
+        pos += len(it) + 1
+    return out
+
+
+def _numeral_value(label: str) -> int:
+    m = re.match(rf"^([{_NUMERAL}]+)(?:个|大|种|项|条)", label)
+    if not m:
+        return 0
+    digits = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+    return sum(digits.get(c, 0) for c in m.group(1)) if len(m.group(1)) > 1 else digits.get(m.group(1), 0)
+
+
+def _drop_role_without_cue(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Mention]:
+    """A role word from the lexicon names a role only where a role cue precedes it in its clause."""
+    cue = re.compile(resources.expand("(?:{ROLE_CUE})"))
+    by_index = {s.index: s for s in sentences}
+    out = []
+    for m in found:
+        if m.cls == "Role" and m.rule.startswith("lexicon"):
+            s = by_index[m.sentence]
+            clause = re.split(r"[，。；]", s.text[: m.start - s.start])[-1]
+            if not cue.search(clause) and not s.text[m.end - s.start :].startswith("作用"):
+                continue
+        out.append(m)
+    return out
+
+
+def _replace(m: Mention, **changes: object) -> Mention:
+    from dataclasses import replace
+
+    return replace(m, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,332 @@
+"""Relations between the entities of one document, each from one sentence and one rule.
+
+Most relations are a cue word right before an object mention (深化 + programme -> runs,
+坚持 + principle -> guidedBy). The subject is the body named as the clause's subject
+(``共青团要…``, ``工会、共青团、妇联等群团组织要…``), else the document the sentence
+speaks from (``《方案》提出，…``) and the body the text speaks for (the omitted subject).
+Domains and ranges come from the ontology: a relation its classes do not allow is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from kg import resources, vocab
+from kg.model import Mention, Relation, Sentence
+from kg.resolve import Resolved
+
+_CLAUSE = re.compile(r"[，；：,;:]")
+
+
+@dataclass(frozen=True)
+class _M:
+    """A mention with its entity, as the relation rules see it."""
+
+    m: Mention
+    iri: str
+
+    @property
+    def cls(self) -> str:
+        return self.m.cls
+
+
+@cache
+def _cue(name: str, *, suffix: str = "") -> re.Pattern[str]:
+    adv = resources.expand("(?:{ADV})*")
+    return re.compile(resources.expand("(?:{" + name + "})") + r"(?:了|好|起)?" + adv + suffix + r"[“《]?$")
+
+
+def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], resolved: Resolved) -> list[Relation]:
+    """All relations of one document, one per (subject, property, object, sentence)."""
+    by_sentence: dict[int, list[_M]] = {}
+    for m in mentions:
+        iri = resolved.entity_of.get((m.start, m.end))
+        if iri:
+            by_sentence.setdefault(m.sentence, []).append(_M(m, iri))
+    classes = {e.iri: e.cls for e in resolved.entities}
+    party = next((e.iri for e in resolved.entities if e.cls == "Organization" and e.label == "中国共产党"), None)
+    out: dict[tuple[str, str, str, int], Relation] = {}
+    found: list[Relation] = list(_wholes(mentions, resolved))
+    for s in sentences:
+        ms = sorted(by_sentence.get(s.index, []), key=lambda x: (x.m.start, x.m.end))
+        found.extend(_sentence_relations(s, ms, resolved, party))
+    for rel in found:
+        if rel.subject == rel.object or not vocab.allowed(rel.property, classes[rel.subject], classes[rel.object]):
+            continue
+        key = (rel.subject, rel.property, rel.object, rel.sentence)
+        if key not in out or out[key].confidence < rel.confidence:
+            out[key] = rel
+    return sorted(out.values(), key=lambda r: (r.sentence, r.start, r.property, r.subject, r.object))
+
+
+def _sentence_relations(s: Sentence, ms: list[_M], resolved: Resolved, party: str | None) -> Iterator[Relation]:
+    ctx = _Context(s, ms, resolved.focus)
+
+    def rel(subj: str, prop: str, obj: _M | str, rule: str, conf: float, anchor: Mention | None = None) -> Relation:
+        a = anchor or (obj.m if isinstance(obj, _M) else None)
+        start, end = (a.start, a.end) if a else (s.start, s.end)
+        return Relation(subj, prop, obj.iri if isinstance(obj, _M) else obj, s.index, start, end, rule, conf)
+
+    topic = ctx.topic_programme()
+    around = ctx.around_principles()
+    for x in ms:
+        cls = x.cls
+        if cls == "Programme" and ctx.cued(x, "RUN_VERB"):
+            for subj in ctx.subjects(x, ("Organization",)):
+                yield rel(subj, "runs", x, "rel.runs.verb", 0.75)
+        elif cls == "Principle" and (ctx.cued(x, "PRIN_VERB") or ctx.framed(x)):
+            if x.m.start in around:
+                for p in ms:
+                    if p.cls == "Programme" and x.m.end < p.m.start < around[x.m.start]:
+                        yield rel(p.iri, "guidedBy", x, "rel.guidedBy.around", 0.7)
+                continue
+            subjects = ctx.subjects(x, ("Organization", "Programme", "Policy"))
+            for subj in subjects:
+                yield rel(subj, "guidedBy", x, "rel.guidedBy.verb", 0.7)
+            if party and re.search(r"党的领导|党对.{0,12}领导", x.m.label):
+                for subj in subjects:
+                    yield rel(subj, "ledBy", party, "rel.ledBy.party", 0.75, x.m)
+        elif cls == "Goal" and ctx.cued(x, "GOAL_VERB"):
+            if topic is not None and topic.m.start < x.m.start:
+                yield rel(topic.iri, "pursues", x, "rel.pursues.topic", 0.7)
+            else:
+                for subj in ctx.subjects(x, ("Organization", "Programme", "Policy")):
+                    yield rel(subj, "pursues", x, "rel.pursues.verb", 0.65)
+        elif cls == "TargetGroup":
+            if ctx.cued(x, "SERVE_VERB"):
+                for subj in ctx.subjects(x, ("Organization", "Programme")):
+                    yield rel(subj, "serves", x, "rel.serves.verb", 0.65)
+            for p in ms:
+                if p.cls == "Programme" and _named_service(p.m.label, x.m.label):
+                    yield rel(p.iri, "serves", x, "rel.serves.named", 0.6)
+        elif cls == "Role":
+            for subj in ctx.subjects(x, ("Organization",)):
+                yield rel(subj, "hasRole", x, "rel.hasRole.cue", 0.7)
+        elif cls == "Policy":
+            yield from (rel(x.iri, "issuedBy", o, r, c) for o, r, c in ctx.issuers(x))
+    yield from _part_of(s, ms, rel)
+    yield from _led_by_title(s, ms, rel)
+    if party:
+        for subj in ctx.under_party():
+            yield rel(subj, "ledBy", party, "rel.ledBy.party", 0.7)
+    yield from _cooperation(s, ms, rel)
+
+
+class _Context:
+    """One sentence's mentions, clauses and subjects."""
+
+    def __init__(self, s: Sentence, ms: list[_M], focus: tuple[str, ...]) -> None:
+        self.s, self.ms, self.focus = s, ms, focus
+        self.groups = self._subject_groups()
+        self.speaker = self._speaker()
+
+    def before(self, x: _M) -> str:
+        """The text of ``x``'s clause before it."""
+        text = self.s.text[: x.m.start - self.s.start]
+        return _CLAUSE.split(text)[-1]
+
+    def cued(self, x: _M, cue: str) -> bool:
+        """A cue word right before ``x``, or before the list ``x`` closes (、 “” 和 chains)."""
+        before = self.before(x)
+        if _cue(cue).search(before):
+            return True
+        prev = [p for p in self.ms if p.m.end <= x.m.start and p.cls == x.cls]
+        if prev and re.fullmatch(r"[”]?[、和与及]?[“]?", self.s.text[prev[-1].m.end - self.s.start : x.m.start - self.s.start]):
+            return self.cued(prev[-1], cue)
+        return False
+
+    def framed(self, x: _M) -> bool:
+        """``以 X 为指导``, ``按照 … X 的要求``: a principle framed as the measure of an action."""
+        before = self.before(x)
+        after = self.s.text[x.m.end - self.s.start :]
+        if re.search(r"以[^，。；]{0,12}$", before) and re.match(r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)", after):
+            return True
+        return bool(re.search(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$", before) and re.match(r"^[”]?的?(?:要求|精神)", after))
+
+    def _subject_groups(self) -> list[tuple[int, list[str]]]:
+        """(position, IRIs) of bodies named as a clause's subject: ``X要…``, ``A、B等C要…``."""
+        groups = []
+        marks = resources.expand(r"^(?:{SUBJECT_MARK}|{SPEECH_VERB})")
+        i = 0
+        while i < len(self.ms):
+            x = self.ms[i]
+            if x.cls not in ("Organization", "Policy") or not self._clause_start(x):
+                i += 1
+                continue
+            members, j = [x.iri], i
+            while j + 1 < len(self.ms) and self.ms[j + 1].cls == "Organization" and re.fullmatch(
+                r"[、和与及]|等", self._gap(self.ms[j], self.ms[j + 1])
+            ):
+                j += 1
+                members.append(self.ms[j].iri)
+            rest = self.s.text[self.ms[j].m.end - self.s.start :]
+            if re.match(marks, rest.lstrip("》”")) and x.cls == "Organization":
+                groups.append((x.m.start, members))
+            i = j + 1
+        return groups
+
+    def _gap(self, a: _M, b: _M) -> str:
+        return self.s.text[a.m.end - self.s.start : b.m.start - self.s.start]
+
+    def _clause_start(self, x: _M) -> bool:
+        lead = self.before(x)
+        return bool(re.fullmatch(r"[《“]?(?:各级|全国|广大|我们的|我们|让|在[^，]{0,10}下)?[《“]?", lead)) or lead.endswith(("由", "使"))
+
+    def _speaker(self) -> list[str]:
+        """A document that speaks in this sentence: ``《方案》强调，…``."""
+        for x in self.ms:
+            if x.cls == "Policy" and self._clause_start(x):
+                rest = self.s.text[x.m.end - self.s.start :].lstrip("》”")
+                if re.match(resources.expand("^(?:{SPEECH_VERB})"), rest):
+                    return [x.iri]
+        return []
+
+    def subjects(self, x: _M, allowed: tuple[str, ...]) -> list[str]:
+        before = [g for pos, g in self.groups if pos < x.m.start]
+        after = [g for pos, g in self.groups if pos > x.m.start]
+        if before:
+            chosen = before[-1]
+        elif after and not self.before(x).startswith(("要", "坚持")) and self._fronted(x):
+            chosen = after[0]
+        else:
+            chosen = list(self.focus) + self.speaker
+        classes = {y.iri: y.cls for y in self.ms}
+        return [c for c in chosen if classes.get(c, "Organization") in allowed or c in self.focus]
+
+    def _fronted(self, x: _M) -> bool:
+        """A cue in a fronted adverbial (在党的领导下，工会…): the subject follows."""
+        return bool(re.match(r"^在", self.s.text[: x.m.start - self.s.start].lstrip()))
+
+    def topic_programme(self) -> _M | None:
+        """A programme done in the sentence's first clause: ``抓运行机制改革，…``."""
+        first = _CLAUSE.split(self.s.text)[0]
+        for x in self.ms:
+            if x.m.start - self.s.start >= len(first):
+                break
+            if x.cls == "Programme" and self.cued(x, "RUN_VERB") and len(first) - (x.m.end - self.s.start) <= 2:
+                return x
+        return None
+
+    def around_principles(self) -> dict[int, int]:
+        """``…，围绕创新发展，深化…``: principles opening a clause with 围绕, each framing the
+        clauses up to the next such clause (start of the principle -> end of its reach)."""
+        opens = [m.end() + self.s.start for m in re.finditer(r"(?:^|[，；])(?:[\u4e00-\u9fff]{0,2})?围绕", self.s.text)]
+        found = []
+        for pos in opens:
+            x = next((x for x in self.ms if x.cls == "Principle" and 0 <= x.m.start - pos <= 1), None)
+            if x is not None:
+                found.append(x.m.start)
+        return dict(zip(found, [*found[1:], self.s.end], strict=False))
+
+    def issuers(self, x: _M) -> Iterator[tuple[str, str, float]]:
+        if x.m.rule == "policy.title":
+            for o in self.ms:
+                if o.cls == "Organization" and o.m.rule == "policy.title":
+                    yield o.iri, "rel.issuedBy.title", 0.85
+            return
+        before = self.before(x)
+        if not re.search(resources.expand("(?:{ISSUE_VERB})了?[“《]?$"), before):
+            return
+        orgs = [o for o in self.ms if o.cls == "Organization" and o.m.end <= x.m.start and o.m.start >= x.m.start - len(before)]
+        for o in orgs[-2:]:
+            yield o.iri, "rel.issuedBy.verb", 0.8
+
+    def under_party(self) -> list[str]:
+        """Bodies said to work under the Party's leadership: ``在党的领导下，工会…``, ``党直接领导的群众组织``."""
+        text = self.s.text
+        if re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", text):
+            m = re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", text)
+            assert m is not None
+            pos = self.s.start + m.start()
+            groups = [g for p, g in self.groups if p > pos] or [g for p, g in self.groups if p < pos]
+            return groups[0] if groups else []
+        return []
+
+
+def _wholes(mentions: list[Mention], resolved: Resolved) -> Iterator[Relation]:
+    """A numbered or listed whole and its members, looked up among the document's entities."""
+    names: dict[str, str] = {}
+    for e in resolved.entities:
+        for name in (e.label, *e.aliases):
+            names.setdefault(f"{e.cls}|{name}", e.iri)
+    for m in mentions:
+        whole = resolved.entity_of.get((m.start, m.end))
+        for label in m.members if whole else ():
+            member = names.get(f"{m.cls}|{label}") or next(
+                (names[f"{c}|{label}"] for c in ("Principle", "Programme", "Goal") if f"{c}|{label}" in names), None
+            )
+            if member and whole:
+                yield Relation(whole, "hasComponent", member, m.sentence, m.start, m.end, "rel.hasComponent.whole", 0.8)
+
+
+def _part_of(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
+    progs = [x for x in ms if x.cls == "Programme"]
+    clauses = [0] + [m.end() for m in _CLAUSE.finditer(s.text)]
+
+    def clause_of(x: _M) -> int:
+        return max(i for i, c in enumerate(clauses) if c <= x.m.start - s.start)
+
+    for b in progs:
+        for a in progs:
+            if a is b:
+                continue
+            if (
+                re.search(r"品牌$", "".join(b.m.aliases) or b.m.label)
+                and re.search(r"(?:行动|工程|计划)$", a.m.label)
+                and clause_of(b) == clause_of(a) + 1
+            ):
+                yield rel(b.iri, "partOf", a, "rel.partOf.brand", 0.6, b.m)
+            if len(b.m.label) > len(a.m.label) >= 4 and b.m.label[-2:] == a.m.label[-2:] and _subsequence(a.m.label, b.m.label):
+                yield rel(b.iri, "partOf", a, "rel.partOf.specialised", 0.6, b.m)
+    for a in ms:
+        for b in ms:
+            if a.m.end <= b.m.start and a.cls == b.cls and a.cls in ("Programme", "Organization"):
+                gap = s.text[a.m.end - s.start : b.m.start - s.start]
+                if re.fullmatch(r"[”]?(?:作为|是)[“]?", gap) or re.fullmatch(r"[”]?是[“]?", gap):
+                    after = s.text[b.m.end - s.start :]
+                    if re.match(r"^[”]?的(?:重要)?(?:方面|组成部分|一部分|内容|环节)", after):
+                        yield rel(a.iri, "partOf", b, "rel.partOf.aspect", 0.65, a.m)
+
+
+def _named_service(programme: str, group: str) -> bool:
+    """阳光关爱, 新型职业农民培育工程: a programme named after the care it gives (to the group)."""
+    nouns = resources.alternation(resources.cue_list("SERVE_NOUN"))
+    return bool(re.search("关爱|救助|帮扶|关心", programme) or re.search(re.escape(group) + f"(?:{nouns})", programme))
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(c in it for c in short)
+
+
+def _led_by_title(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
+    titles = resources.expand(r"^(?:{LEAD_TITLE})(?:、[^、，。；]{1,14}?)*$")
+    for i, org in enumerate(ms):
+        if org.cls != "Organization":
+            continue
+        for person in ms[i + 1 : i + 6]:
+            if person.cls != "Person":
+                continue
+            gap = s.text[org.m.end - s.start : person.m.start - s.start]
+            if re.match(titles, gap) and not (org.m.label.endswith("书记处") and gap.startswith("书记")):
+                yield rel(org.iri, "ledBy", person, "rel.ledBy.title", 0.75, person.m)
+            break
+    for m in re.finditer(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)", s.text):
+        p = next((x for x in ms if x.cls == "Person" and x.m.start - s.start == m.start("p")), None)
+        o = next((x for x in ms if x.cls == "Organization" and x.m.start - s.start == m.start("o")), None)
+        if p and o:
+            yield rel(o.iri, "ledBy", p, "rel.ledBy.title", 0.8, p.m)
+
+
+def _cooperation(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
+    cue = resources.expand("(?:{COOP_CUE})")
+    orgs = [x for x in ms if x.cls == "Organization"]
+    for a, b in zip(orgs, orgs[1:], strict=False):
+        gap = s.text[a.m.end - s.start : b.m.start - s.start]
+        if re.fullmatch(r"(?:与|同|和|联合|携手)", gap):
+            after = _CLAUSE.split(s.text[b.m.end - s.start :])[0]
+            if re.search(cue, after) or gap in ("联合", "携手"):
+                yield rel(a.iri, "cooperatesWith", b, "rel.cooperatesWith.cue", 0.6, b.m)

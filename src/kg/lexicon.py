@@ -1,0 +1,79 @@
+"""The lexicon in use for a build: bundled entries plus the user's, indexed for matching.
+
+User entries (``kg build --lexicon FILE``) win over bundled ones and over rules: a surface form
+a user lists is always read as the user says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg import resources
+from kg.resources import LexEntry
+
+
+@dataclass
+class Lexicon:
+    """Surface form -> entry, with an index of first characters for fast longest-match scans."""
+
+    entries: list[LexEntry] = field(default_factory=list)
+    by_surface: dict[str, LexEntry] = field(default_factory=dict)
+    member_of: dict[str, LexEntry] = field(default_factory=dict)  # member label -> its whole
+    _lengths: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, entry: LexEntry) -> None:
+        self.entries.append(entry)
+        for surface in (entry.label, *entry.aliases):
+            old = self.by_surface.get(surface)
+            if old is None or entry.user or (not old.user and surface == entry.label and surface != old.label):
+                self.by_surface[surface] = entry
+        for member in entry.members:
+            self.member_of.setdefault(member, entry)
+            if member not in self.by_surface and len(member) >= 4:
+                self.by_surface[member] = LexEntry(label=member, cls=entry.cls, source=f"member of {entry.label}")
+
+    def finish(self) -> Lexicon:
+        lengths: dict[str, set[int]] = {}
+        for surface in self.by_surface:
+            if len(surface) >= 2:
+                lengths.setdefault(surface[0], set()).add(len(surface))
+        self._lengths = {c: sorted(v, reverse=True) for c, v in lengths.items()}
+        return self
+
+    def lookup(self, surface: str) -> LexEntry | None:
+        return self.by_surface.get(surface)
+
+    def scan(self, text: str) -> Iterator[tuple[int, int, LexEntry]]:
+        """Longest, leftmost, non-overlapping matches of lexicon surface forms in ``text``."""
+        i, n = 0, len(text)
+        while i < n:
+            for length in self._lengths.get(text[i], ()):
+                if i + length <= n:
+                    entry = self.by_surface.get(text[i : i + length])
+                    if entry is not None:
+                        yield i, i + length, entry
+                        i += length
+                        break
+            else:
+                i += 1
+
+    def surfaces(self) -> Iterable[str]:
+        return self.by_surface.keys()
+
+
+def load(user_files: Iterable[str | Path] = ()) -> Lexicon:
+    """The bundled lexicon plus the user's files, later files winning.
+
+    Raises:
+        ValueError: naming the file and line of a malformed user row.
+        OSError: when a user file cannot be read.
+    """
+    lex = Lexicon()
+    for entry in resources.bundled_lexicon():
+        lex.add(entry)
+    for path in user_files:
+        for entry in resources.read_lexicon(Path(path), user=True):
+            lex.add(entry)
+    return lex.finish()

@@ -1,0 +1,93 @@
+"""The records that flow through the pipeline: frozen dataclasses, no I/O.
+
+Offsets are half-open ``[start, end)`` character offsets into ``Document.text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One input text with its metadata.
+
+    ``furniture`` lists the character ranges that are page furniture (share bars, lists of
+    related articles, bylines): they are kept in ``text`` so offsets stay true, but no
+    sentence is taken from them.
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    path: str = ""
+    furniture: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or a heading line) of a document."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of text that names an entity of class ``cls``.
+
+    ``label`` is the canonical name the span stands for (the lexicon label, or the span with
+    quotation marks and generic heads removed); ``surface`` is the exact text of the span.
+    """
+
+    start: int
+    end: int
+    surface: str
+    label: str
+    cls: str
+    rule: str
+    sentence: int
+    confidence: float = 0.8
+    members: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One thing the document names, with every mention that names it."""
+
+    iri: str
+    cls: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    confidence: float = 0.8
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``subject property object`` stated in one sentence."""
+
+    subject: str  # entity IRI
+    property: str  # ontology local name, e.g. "runs"
+    object: str  # entity IRI
+    sentence: int
+    start: int
+    end: int
+    rule: str
+    confidence: float = 0.7
+
+
+@dataclass(frozen=True)
+class DocumentGraph:
+    """Everything extracted from one document."""
+
+    document: Document
+    sentences: tuple[Sentence, ...]
+    entities: tuple[Entity, ...]
+    relations: tuple[Relation, ...]
+    focus: tuple[str, ...] = field(default=())  # IRIs of the organisations the text speaks for
