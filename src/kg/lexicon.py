@@ -27,7 +27,8 @@ class Lexicon:
         self.entries.append(entry)
         for surface in (entry.label, *entry.aliases):
             old = self.by_surface.get(surface)
-            if old is None or entry.user or (not old.user and surface == entry.label and surface != old.label):
+            derived = old is not None and old.source.startswith("member of")
+            if old is None or derived or entry.user or (not old.user and surface == entry.label and surface != old.label):
                 self.by_surface[surface] = entry
         for member in entry.members:
             self.member_of.setdefault(member, entry)

@@ -19,6 +19,7 @@ from kg.lexicon import Lexicon
 from kg.model import Document, Entity, Mention
 
 DEFAULT_BASE = "https://w3id.org/kg-policy/id/"
+_FULLWIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b]")  # full-width digits, letters, +
 _CLASS_SLUG = {c: c.lower() for c in resources.ENTITY_CLASSES}
 
 
@@ -33,7 +34,7 @@ class Resolved:
 
 def normalise_label(label: str) -> str:
     """The form a label is stored and compared in: NFKC (full-width Latin -> ASCII), no quotes or spaces."""
-    label = unicodedata.normalize("NFKC", label)
+    label = _FULLWIDTH.sub(lambda m: unicodedata.normalize("NFKC", m.group()), label)
     return re.sub(r"[\s“”‘’\"'「」『』《》〈〉]", "", label)
 
 
@@ -102,14 +103,18 @@ def _focus_labels(doc: Document, mentions: list[Mention], lex: Lexicon, orgs: se
     if title:
         title = re.sub(r"[\s　]+", "", title)
         issued = re.search(r"印发|发布|出台", title)
+        names = []  # (position, length, label) of every name of a body of the text found in the title
+        for label in sorted(orgs):
+            entry = lex.lookup(label)
+            for name in {label, *(entry.aliases if entry is not None and entry.label == label else ())}:
+                at = title.find(name)
+                if len(name) >= 3 and at >= 0 and not (issued and at < issued.start()):
+                    names.append((at, len(name), label))
+        taken: list[tuple[int, int]] = []
         found = []
-        for start, end, entry in lex.scan(title):
-            if entry.cls != "Organization" or (issued and end <= issued.start()):
-                continue
-            if entry.label in orgs:
-                found.append(entry.label)
-        for label in orgs:  # bodies the rules found in the text, named in the title too
-            if label in title and label not in found:
+        for at, n, label in sorted(names, key=lambda x: (-x[1], x[0])):
+            if all(at + n <= a or b <= at for a, b in taken) and label not in found:
+                taken.append((at, at + n))
                 found.append(label)
         if found:
             return found[:2]

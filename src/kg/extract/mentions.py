@@ -35,6 +35,8 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         kept += _chained_quotes(s, kept)
         kept += _numbered_wholes(s, toks, kept)
         found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
+    named = {m.label for m in found}
+    found = [m for m in found if m.rule != "lexicon.member" or _whole_named(m.label, named, lex)]
     found = _whole_members(doc, found, sentences, lex)
     return _drop_role_without_cue(found, sentences)
 
@@ -89,6 +91,14 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 start, label = start + cut, label[cut:]
             if len(label) < 2 or not _plausible(label, rule.cls):
                 continue
+            if rule.cls == "Programme" and "的" in label and len(label.rsplit("的", 1)[1]) >= 4:
+                # 适合农业农村特点的农村金融体系: the name follows the last 的
+                cut = label.rindex("的") + 1
+                start, label = start + cut, label[cut:]
+            if rule.cls == "Goal" and "和" in label:
+                for part, offset in _split_goal(label):
+                    yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
+                continue
             cls, aliases = rule.cls, ()
             entry = lex.lookup(label)
             if entry is not None and (entry.user or rule.cls != "Programme" or entry.cls != "Principle"):
@@ -102,8 +112,8 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
 
 
 _GENERIC_LABELS = re.compile(
-    r"^(?:各|这|该|此|其|相关|有关|有效|长效|相应|各项|各类|各种|重要|一批|若干|多种|新的|体制|工作|服务|管理|配套|基层|自身|内部|整体|全面)"
-    r"(?:工作)?(?:机制|制度|体系|平台|模式|格局|建设|活动|计划|改革|工程|项目|品牌)$"
+    r"^(?:各|这|该|此|其|相关|有关|有效|长效|相应|各项|各类|各种|重要|一批|若干|多种|新的|体制|工作|服务|管理|配套|基层|自身|内部|整体|全面|实施|考核)+"
+    r"(?:重大|重点|主要|新|各项|激励|政策)?(?:工作)?(?:机制|制度|体系|平台|模式|格局|建设|活动|计划|改革|工程|项目|品牌|办法|意见|规定|方案)$"
 )
 
 
@@ -111,9 +121,22 @@ def _plausible(label: str, cls: str) -> bool:
     """Reject spans that are grammar, not names: generic heads, clauses, stray punctuation."""
     if _GENERIC_LABELS.match(label) or len(label) > 60:
         return False
-    if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？]", label):
+    if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
         return False
-    return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于)", label)
+    if cls in ("Programme", "Organization", "Policy") and re.search(r"关于|要以|作为|坚持|围绕", label):
+        return False
+    return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
+
+
+def _split_goal(label: str) -> list[tuple[str, int]]:
+    """男女平等和妇女全面发展 -> the conjuncts that end in an outcome head (with their offsets)."""
+    heads = tuple(resources.cue_list("GOAL_HEAD"))
+    parts, pos = [], 0
+    for part in label.split("和"):
+        if len(part) >= 4 and part.endswith(heads):
+            parts.append((part, pos))
+        pos += len(part) + 1
+    return parts or ([(label, 0)] if label.endswith(heads) else [])
 
 
 def _party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Mention]:
@@ -177,6 +200,12 @@ def _policy_heading(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
         if entry is not None and entry.cls == "Organization":
             yield _mention(s, pos, pos + len(part), entry.label, "Organization", "policy.title", 0.9)
         pos += len(part)
+
+
+def _whole_named(member: str, named: set[str], lex: Lexicon) -> bool:
+    """A member of a listed whole (创新发展 of 五大发展理念) counts only where the whole is named."""
+    whole = lex.member_of.get(member)
+    return whole is not None and whole.label in named
 
 
 def _typed_lists(s: Sentence) -> Iterator[Mention]:
