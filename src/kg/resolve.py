@@ -143,6 +143,9 @@ def _region(focus: list[str], lex: Lexicon) -> str:
             entry = lex.lookup(f[:length])
             if entry is not None and entry.cls == "Place":
                 return entry.label
+        m = re.match(r"^[\u4e00-\u9fff]{2,4}?(?:省|市|区|县)", f)
+        if m:
+            return m.group()
     return ""
 
 

@@ -123,7 +123,7 @@ def _plausible(label: str, cls: str) -> bool:
         return False
     if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
         return False
-    if cls in ("Programme", "Organization", "Policy") and re.search(r"关于|要以|作为|坚持|围绕", label):
+    if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
         return False
     return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
 

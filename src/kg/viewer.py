@@ -1,0 +1,443 @@
+"""The HTML viewer: one self-contained, offline page that draws a kg graph with its evidence.
+
+``render(graph)`` returns the page. pyvis supplies the network object and the vis-network
+script and stylesheet (read from inside the installed pyvis package and inlined); the page
+template, script and style are kg's own (``kg/viewer_assets/``), because pyvis's template links
+Bootstrap from a CDN and renders tooltips containing ``href`` as raw HTML.
+
+Safety: every text from the graph travels as JSON inside ``<script type="application/json">``
+with ``<``, ``>`` and ``&`` escaped, and the page script writes it with ``textContent`` only.
+A Content-Security-Policy admits only the page's own scripts (by hash) and no network access.
+
+Determinism: everything is sorted and the layout has no randomness, so the same graph gives
+the same bytes.
+
+>>> from rdflib import Graph
+>>> render(Graph()).startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.term import Node
+
+from kg.resources import ENTITY_CLASSES
+from kg.vocab import KG, RELATIONS, ontology, term
+
+__all__ = ["render"]
+
+PHYSICS_LIMIT = 300  # above this many nodes the layout is computed here and physics stays off
+STABILIZATION_ITERATIONS = 150
+WRAP = 8  # characters per line of a node label
+FONT = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif"
+# class -> (colour, vis-network shape, legend glyph); every shape draws its label below it
+STYLE = {
+    "Organization": ("#4e79a7", "dot", "●"),
+    "Person": ("#e15759", "star", "★"),
+    "Programme": ("#f28e2b", "diamond", "◆"),
+    "Principle": ("#b07aa1", "triangle", "▲"),
+    "Policy": ("#59a14f", "square", "■"),
+    "Goal": ("#d4a017", "hexagon", "⬢"),
+    "Event": ("#76b7b2", "triangleDown", "▼"),
+    "TargetGroup": ("#ff9da7", "dot", "●"),
+    "Role": ("#9c755f", "diamond", "◆"),
+    "Place": ("#7f7f7f", "square", "■"),
+}
+EDGE_COLOURS = ("#4e79a7", "#b07aa1", "#d4a017", "#f28e2b", "#76b7b2",
+                "#59a14f", "#e15759", "#ff9da7", "#9c755f", "#7f7f7f")  # fmt: skip
+
+Ranges = list[tuple[int, int]]  # highlighted [start, end) spans in UTF-16 units of a sentence
+
+
+@dataclass
+class _Entity:
+    iri: URIRef
+    cls: str
+    label: str
+    aliases: list[str]
+    docs: set[int] = field(default_factory=set)
+    evidence: dict[int, Ranges] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass
+class _Model:
+    """What the page shows, read from the graph; sentences and documents are indexed."""
+
+    docs: list[dict[str, str]]
+    sentences: list[tuple[int, str]]  # (document index or -1, text)
+    entities: dict[URIRef, _Entity]
+    edges: dict[tuple[URIRef, str, URIRef], dict[int, Ranges]]  # (s, property, o) -> evidence
+
+
+def render(
+    graph: Graph, *, title: str | None = None, top: int | None = None, focus: str | None = None, depth: int = 1
+) -> str:
+    """The graph as one self-contained, offline HTML page.
+
+    Args:
+        graph: a kg graph (entities, relations and their provenance, see docs/DESIGN.md).
+        title: the page heading; by default the title of its only document, else a generic one.
+        top: draw only the ``top`` entities with the most relations.
+        focus: draw only the neighbourhood of the entity with this label (or alias).
+        depth: how many relations away from ``focus`` to go.
+
+    Returns:
+        The HTML page.
+
+    Raises:
+        ValueError: if no entity has the label ``focus``, or ``top``/``depth`` is negative.
+    """
+    if (top is not None and top < 0) or depth < 0:
+        raise ValueError("top and depth must not be negative")
+    model = _read(graph)
+    keep = set(model.entities)
+    if focus is not None:
+        keep = _neighbourhood(model, focus, depth)
+    if top is not None:
+        keep = _most_connected(model, keep, top)
+    payload = _payload(model, keep)
+    payload["meta"].update(entityCount=len(model.entities), depth=depth, focusLabel=focus or "")
+    if title is None:
+        title = model.docs[0]["title"] if len(model.docs) == 1 else "kg 知识图谱"
+    return _page(payload, title or "kg 知识图谱", depth)
+
+
+# --------------------------------------------------------------------------- reading the graph
+
+
+def _read(g: Graph) -> _Model:
+    docs = sorted({d for d in g.subjects(RDF.type, KG.Document) if isinstance(d, URIRef)})
+    doc_index = {d: i for i, d in enumerate(docs)}
+    doc_rows = [
+        {"title": _text(g, d, DCTERMS.title) or _tail(d), "date": _text(g, d, DCTERMS.date),
+         "id": _text(g, d, DCTERMS.identifier)}
+        for d in docs
+    ]  # fmt: skip
+    entities: dict[URIRef, _Entity] = {}
+    for cls in ENTITY_CLASSES:
+        for s in sorted(x for x in g.subjects(RDF.type, term(cls)) if isinstance(x, URIRef)):
+            if s not in entities:
+                aliases = sorted({str(a) for a in g.objects(s, SKOS.altLabel)})
+                label = _text(g, s, SKOS.prefLabel) or _tail(s)
+                entities[s] = _Entity(s, cls, label, [a for a in aliases if a != label])
+                entities[s].docs.update(doc_index[d] for d in g.objects(s, PROV.wasDerivedFrom) if d in doc_index)
+
+    mentions = [(g.value(m, KG.refersTo), m) for m in g.subjects(RDF.type, KG.Mention)]
+    mentions = [(e, m) for e, m in mentions if e in entities]
+    assertions = []
+    for a in g.subjects(RDF.type, KG.Assertion):
+        s, p, o = g.value(a, RDF.subject), g.value(a, RDF.predicate), g.value(a, RDF.object)
+        prop = str(p).removeprefix(str(KG._NS))
+        if s in entities and o in entities and prop in RELATIONS:
+            assertions.append(((s, prop, o), a))
+    used = {g.value(x, KG.inSentence) for _, x in mentions + assertions} - {None}
+    sent_doc = {s: doc_index.get(g.value(s, KG.inDocument), -1) for s in used}  # type: ignore[arg-type]
+    sent_order = sorted(used, key=lambda s: (sent_doc[s], _int(g.value(s, KG.startOffset)) or 0, str(s)))
+    sent_index = {s: i for i, s in enumerate(sent_order)}
+    sentences = [(sent_doc[s], _text(g, s, KG.text)) for s in sent_order]
+
+    def cite(x: Node, docs: set[int], evidence: dict[int, Ranges]) -> None:
+        s = g.value(x, KG.inSentence)
+        if s is None:
+            return
+        i = sent_index[s]
+        docs.add(sent_doc[s])
+        span = _span(g, x, s, sentences[i][1])
+        spans = evidence.setdefault(i, [])
+        if span and span not in spans:
+            spans.append(span)
+
+    for e, m in mentions:
+        cite(m, entities[e].docs, entities[e].evidence)  # type: ignore[index]
+    edges: dict[tuple[URIRef, str, URIRef], dict[int, Ranges]] = {}
+    for p in RELATIONS:
+        for s, o in g.subject_objects(term(p)):
+            if s in entities and o in entities:
+                edges[(s, p, o)] = defaultdict(list)  # type: ignore[index]
+    for key, a in assertions:
+        cite(a, set(), edges.setdefault(key, defaultdict(list)))  # type: ignore[arg-type]
+    return _Model(doc_rows, sentences, entities, edges)
+
+
+def _text(g: Graph, s: Node, p: URIRef) -> str:
+    """One literal value, preferring Chinese or untagged ones; the smallest wins ties."""
+    values = [o for o in g.objects(s, p) if isinstance(o, Literal)]
+    if not values:
+        return ""
+    return str(min(values, key=lambda o: (o.language not in (None, "zh"), str(o))))
+
+
+def _int(node: Node | None) -> int | None:
+    try:
+        return int(node) if isinstance(node, Literal) else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _tail(iri: URIRef) -> str:
+    return unquote(str(iri).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])
+
+
+def _span(g: Graph, x: Node, sentence: Node, text: str) -> tuple[int, int] | None:
+    """Where ``x`` (a mention or assertion) lies in its sentence, in UTF-16 units for the page."""
+    start, end, base = _int(g.value(x, KG.startOffset)), _int(g.value(x, KG.endOffset)), None
+    base = _int(g.value(sentence, KG.startOffset))
+    if start is not None and end is not None and base is not None and 0 <= start - base < end - base <= len(text):
+        a, b = start - base, end - base
+    else:
+        surface = _text(g, x, KG.surfaceForm)
+        a = text.find(surface) if surface else -1
+        if a < 0:
+            return None
+        b = a + len(surface)
+    return _utf16(text[:a]), _utf16(text[:b])
+
+
+def _utf16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+# --------------------------------------------------------------------------- what to draw
+
+
+def _adjacency(model: _Model, keep: set[URIRef]) -> dict[URIRef, list[URIRef]]:
+    adj: dict[URIRef, list[URIRef]] = {e: [] for e in keep}
+    for s, _, o in model.edges:
+        if s in keep and o in keep:
+            adj[s].append(o)
+            adj[o].append(s)
+    return adj
+
+
+def _neighbourhood(model: _Model, label: str, depth: int) -> set[URIRef]:
+    ents = model.entities.values()
+    seeds = [e.iri for e in ents if e.label == label] or [e.iri for e in ents if label in e.aliases]
+    if not seeds:
+        near = sorted({e.label for e in ents if label in e.label or any(label in a for a in e.aliases)})
+        hint = f"; did you mean {', '.join(near[:5])}?" if near else ""
+        raise ValueError(f"no entity labelled {label!r}{hint}")
+    adj = _adjacency(model, set(model.entities))
+    dist = dict.fromkeys(seeds, 0)
+    queue = deque(seeds)
+    while queue:
+        v = queue.popleft()
+        if dist[v] < depth:
+            for w in adj[v]:
+                if w not in dist:
+                    dist[w] = dist[v] + 1
+                    queue.append(w)
+    return set(dist)
+
+
+def _most_connected(model: _Model, keep: set[URIRef], n: int) -> set[URIRef]:
+    adj = _adjacency(model, keep)
+    ranked = sorted(keep, key=lambda e: (-len(adj[e]), model.entities[e].label, str(e)))
+    return set(ranked[:n])
+
+
+def _payload(model: _Model, keep: set[URIRef]) -> dict[str, Any]:
+    labels = _labels()
+    ents = sorted(keep, key=str)
+    ids = {e: i for i, e in enumerate(ents)}
+    edge_keys = sorted(
+        (k for k in model.edges if k[0] in ids and k[2] in ids),
+        key=lambda k: (ids[k[0]], RELATIONS.index(k[1]), ids[k[2]]),
+    )
+    degree = [0] * len(ents)
+    for s, _, o in edge_keys:
+        degree[ids[s]] += 1
+        degree[ids[o]] += 1
+    physics = len(ents) <= PHYSICS_LIMIT
+    pos = _layout(len(ents), [(ids[s], ids[o]) for s, _, o in edge_keys])
+    nodes, entities = [], []
+    for i, iri in enumerate(ents):
+        e = model.entities[iri]
+        colour, shape, _ = STYLE[e.cls]
+        nodes.append({"id": i, "label": _wrap(e.label), "shape": shape, "color": colour,
+                      "value": degree[i] + 1, "x": pos[i][0], "y": pos[i][1]})  # fmt: skip
+        entities.append({"iri": str(iri), "label": e.label, "aliases": e.aliases, "c": ENTITY_CLASSES.index(e.cls),
+                         "d": sorted(e.docs - {-1}), "ev": _evidence(e.evidence)})  # fmt: skip
+    edges, parallel = [], defaultdict(int)
+    for j, (s, p, o) in enumerate(edge_keys):
+        k = RELATIONS.index(p)
+        ev = model.edges[(s, p, o)]
+        edge: dict[str, Any] = {"id": j, "from": ids[s], "to": ids[o], "p": k, "label": f"{labels[p][0]} {labels[p][1]}",
+                                "color": {"color": EDGE_COLOURS[k], "highlight": EDGE_COLOURS[k], "opacity": 0.85},
+                                "arrows": "" if p == "cooperatesWith" else "to", "ev": _evidence(ev),
+                                "d": sorted({model.sentences[i][0] for i in ev} - {-1})}  # fmt: skip
+        pair = (min(ids[s], ids[o]), max(ids[s], ids[o]))
+        if parallel[pair]:
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * parallel[pair]}
+        parallel[pair] += 1
+        edges.append(edge)
+    net = _network(nodes, edges, _options(physics))
+    return {
+        "meta": {"physics": physics},
+        "classes": [{"key": c, "zh": labels[c][0], "en": labels[c][1], "color": STYLE[c][0], "glyph": STYLE[c][2]}
+                    for c in ENTITY_CLASSES],  # fmt: skip
+        "properties": [{"key": p, "zh": labels[p][0], "en": labels[p][1], "color": EDGE_COLOURS[k]}
+                       for k, p in enumerate(RELATIONS)],  # fmt: skip
+        "docs": model.docs,
+        "sentences": [list(s) for s in model.sentences],
+        "entities": entities,
+        **net,
+    }
+
+
+def _evidence(ev: dict[int, Ranges]) -> list[list[Any]]:
+    return [[i, sorted(ev[i])] for i in sorted(ev)]
+
+
+def _wrap(label: str, width: int = WRAP) -> str:
+    """Break a long label into lines of about ``width`` CJK characters (ASCII counts half)."""
+    lines, line, used = [], "", 0.0
+    for ch in label:
+        w = 0.5 if ch.isascii() else 1.0
+        if used + w > width and line:
+            lines.append(line)
+            line, used = "", 0.0
+        line, used = line + ch, used + w
+    return "\n".join([*lines, line]) if len(lines) < 3 else "\n".join([*lines[:2], lines[2][:-1] + "…"])
+
+
+def _labels() -> dict[str, tuple[str, str]]:
+    """Chinese and English labels of the entity classes and relations, from the ontology."""
+    g, out = ontology(), {}
+    for local in (*ENTITY_CLASSES, *RELATIONS):
+        by_lang = {o.language: str(o) for o in g.objects(term(local), RDFS.label) if isinstance(o, Literal)}
+        out[local] = (by_lang.get("zh", local), by_lang.get("en", local))
+    return out
+
+
+# --------------------------------------------------------------------------- layout and network
+
+
+def _layout(n: int, pairs: Iterable[tuple[int, int]], step: float = 160.0, gap: float = 110.0) -> list[list[float]]:
+    """Positions for ``n`` nodes: each connected component in rings around its best-connected
+    node (breadth-first, so neighbours sit close), components packed in rows, largest first.
+    Linear time and deterministic."""
+    adj: list[set[int]] = [set() for _ in range(n)]
+    for a, b in pairs:
+        if a != b:
+            adj[a].add(b)
+            adj[b].add(a)
+    seen = [False] * n
+    comps: list[tuple[float, list[tuple[int, float, float]]]] = []
+    for root in sorted(range(n), key=lambda v: (-len(adj[v]), v)):
+        if seen[root]:
+            continue
+        seen[root] = True
+        layers, frontier = [[root]], [root]
+        while frontier:
+            nxt = []
+            for v in frontier:
+                for w in sorted(adj[v], key=lambda w: (-len(adj[w]), w)):
+                    if not seen[w]:
+                        seen[w] = True
+                        nxt.append(w)
+            if nxt:
+                layers.append(nxt)
+            frontier = nxt
+        placed, radius = [(root, 0.0, 0.0)], 0.0
+        for layer in layers[1:]:
+            radius = max(radius + step, len(layer) * gap / (2 * math.pi))
+            for k, v in enumerate(layer):
+                angle = 2 * math.pi * (k + 0.5) / len(layer)
+                placed.append((v, radius * math.cos(angle), radius * math.sin(angle)))
+        comps.append((radius + gap, placed))
+    pos = [[0.0, 0.0] for _ in range(n)]
+    width = max([2 * r for r, _ in comps] + [math.sqrt(sum((2 * r) ** 2 for r, _ in comps))])
+    x = y = row = 0.0
+    for r, placed in comps:  # largest first: shelf packing in rows
+        if x and x + 2 * r > width:
+            x, y, row = 0.0, y + row, 0.0
+        for v, px, py in placed:
+            pos[v] = [round(x + r + px, 1), round(y + r + py, 1)]
+        x, row = x + 2 * r, max(row, 2 * r)
+    return pos
+
+
+def _options(physics: bool) -> dict[str, Any]:
+    big = not physics
+    return {
+        "autoResize": True,
+        "layout": {"improvedLayout": False, "randomSeed": 7},
+        "physics": {
+            "enabled": physics,
+            "solver": "forceAtlas2Based",
+            "forceAtlas2Based": {"gravitationalConstant": -80, "springLength": 120, "avoidOverlap": 0.5},
+            "stabilization": {"enabled": True, "iterations": STABILIZATION_ITERATIONS, "updateInterval": 25},
+        },
+        "nodes": {"font": {"face": FONT, "size": 14, "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "scaling": {"min": 10, "max": 32}, "borderWidth": 1},  # fmt: skip
+        "edges": {"font": {"face": FONT, "size": 11, "align": "middle", "strokeWidth": 3, "color": "#333333"},
+                  "smooth": {"enabled": physics, "type": "continuous"}, "width": 1.3, "selectionWidth": 2.5,
+                  "arrows": {"to": {"scaleFactor": 0.6}}},  # fmt: skip
+        "interaction": {"hover": True, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big, "tooltipDelay": 150},
+    }
+
+
+def _network(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    """The nodes, edges and options as pyvis hands them to vis-network."""
+    from pyvis.network import Network
+
+    net = Network(directed=True, cdn_resources="in_line")
+    # Network.add_node/add_edge test membership in lists (quadratic): fill its lists directly.
+    net.nodes, net.edges, net.node_ids = nodes, edges, [n["id"] for n in nodes]
+    net.node_map = {n["id"]: n for n in nodes}
+    net.options = options
+    nodes, edges, _heading, _height, _width, options_json = net.get_network_data()
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options_json)}
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _asset(name: str) -> str:
+    return resources.files("kg").joinpath("viewer_assets", name).read_text("utf-8")
+
+
+def _vis(name: str) -> str:
+    import pyvis
+
+    return (Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2" / name).read_text("utf-8")
+
+
+def _json(data: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` left."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for ch in "<>&\u2028\u2029":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
+
+
+def _page(payload: dict[str, Any], title: str, depth: int) -> str:
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    scripts = [_vis("vis-network.min.js"), _asset("viewer.js")]
+    styles = [_vis("vis-network.css"), _asset("viewer.css")]
+    for code in scripts + styles:
+        if "</script" in code.lower() or "</style" in code.lower() or "<!--" in code:
+            raise ValueError("an inlined script or style would end its element early")
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    csp = f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    template = Environment(autoescape=True, keep_trailing_newline=True).from_string(_asset("page.html"))
+    return template.render(
+        title=title, csp=csp, depth=depth, data=Markup(_json(payload)),
+        scripts=[Markup(s) for s in scripts], styles=[Markup(s) for s in styles],
+    )  # fmt: skip
