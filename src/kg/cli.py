@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
 
@@ -122,7 +123,7 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if result.errors else EXIT_OK
 
 
-def _load(path: Path):  # type: ignore[no-untyped-def]
+def _load(path: Path) -> Any:
     from kg.evaluate import load_graph
 
     if not path.exists():

@@ -62,7 +62,7 @@ def _rules_of(g: Graph, node: object) -> str:
 def _relation_rules(g: Graph, s: object, p: str, o: object) -> str:
     rules = set()
     for a in g.subjects(RDF.subject, s):  # type: ignore[arg-type]
-        if (a, RDF.object, o) in g and local(g.value(a, RDF.predicate)) == p:
+        if (a, RDF.object, o) in g and local(g.value(a, RDF.predicate)) == p:  # type: ignore[operator]
             rules |= {str(r) for r in g.objects(a, KG.rule)}
     return ",".join(sorted(rules))
 
@@ -135,7 +135,7 @@ def _per_type(nodes: dict, match: dict, ents: list, req: set[int], pred_nodes: l
 
 
 def _name(g: Graph, node: object) -> str:
-    label = g.value(node, SKOS.prefLabel)  # type: ignore[arg-type]
+    label = g.value(node, SKOS.prefLabel)  # type: ignore[call-overload]
     return str(label) if label is not None else str(node)
 
 

@@ -67,7 +67,7 @@ def format_result(result: Result, fmt: str) -> str:
         data: bytes = g.serialize(format="turtle", encoding="utf-8")
         return data.decode("utf-8")
     names = [str(v) for v in result.vars or []]
-    rows = [[row[i] if i < len(row) else None for i in range(len(names))] for row in result]  # type: ignore[arg-type]
+    rows = [[row[i] if i < len(row) else None for i in range(len(names))] for row in result]  # type: ignore[index, arg-type]
     if fmt == "json":
         bindings = [{n: _term_json(v) for n, v in zip(names, row, strict=True) if v is not None} for row in rows]
         return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False) + "\n"

@@ -85,14 +85,14 @@ def to_graph(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> Grap
                 g.add((mi, KG.rule, Literal(m.rule)))
                 g.add((mi, KG.confidence, Literal(_decimal(m.confidence))))
         for r in dg.relations:
-            s, p, o = URIRef(r.subject), term(r.property), URIRef(r.object)
-            g.add((s, p, o))
-            digest = hashlib.sha1(f"{s} {p} {o} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
+            subj, prop, obj = URIRef(r.subject), term(r.property), URIRef(r.object)
+            g.add((subj, prop, obj))
+            digest = hashlib.sha1(f"{subj} {prop} {obj} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
             ai = URIRef(f"{d}/a/{digest}")
             g.add((ai, RDF.type, KG.Assertion))
-            g.add((ai, RDF.subject, s))
-            g.add((ai, RDF.predicate, p))
-            g.add((ai, RDF.object, o))
+            g.add((ai, RDF.subject, subj))
+            g.add((ai, RDF.predicate, prop))
+            g.add((ai, RDF.object, obj))
             g.add((ai, KG.inSentence, sentence_iri[r.sentence]))
             g.add((ai, KG.inDocument, d))
             g.add((ai, KG.startOffset, Literal(r.start)))

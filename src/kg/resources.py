@@ -127,6 +127,12 @@ def expand(pattern: str, extra: dict[str, list[str]] | None = None) -> str:
     return re.sub(r"\{(LB(?::[A-Z_]+)?|[A-Z_]+)\}", repl, pattern)
 
 
+@cache
+def cue_regex(pattern: str) -> re.Pattern[str]:
+    """``expand(pattern)`` compiled, once per process."""
+    return re.compile(expand(pattern))
+
+
 def _words(name: str, extra: dict[str, list[str]] | None) -> list[str]:
     if extra and name in extra:
         return extra[name]

@@ -82,7 +82,7 @@ def signature(prop: str) -> tuple[frozenset[str], frozenset[str]]:
     g = ontology()
 
     def classes(node: object) -> frozenset[str]:
-        union = g.value(node, OWL.unionOf)  # type: ignore[arg-type]
+        union = g.value(node, OWL.unionOf)  # type: ignore[call-overload]
         if union is not None:
             return frozenset(str(c).removeprefix(NS) for c in Collection(g, union))
         return frozenset({str(node).removeprefix(NS)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from kg import resources
 from kg.lexicon import Lexicon
@@ -26,7 +27,7 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
     for s in sentences:
         cands = list(_lexicon_mentions(s, lex))
         cands += _rule_mentions(s, lex)
-        toks = tokens(s.text, tk, offset=s.start)  # type: ignore[arg-type]
+        toks = tokens(s.text, tk, offset=s.start)
         cands += _party_mentions(s, toks)
         cands += _person_mentions(s, toks, lex)
         cands += _policy_heading(s, lex)
@@ -99,7 +100,8 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 for part, offset in _split_goal(label):
                     yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
                 continue
-            cls, aliases = rule.cls, ()
+            cls = rule.cls
+            aliases: tuple[str, ...] = ()
             entry = lex.lookup(label)
             if entry is not None and (entry.user or rule.cls != "Programme" or entry.cls != "Principle"):
                 cls, label = entry.cls, entry.label
@@ -156,7 +158,7 @@ def _person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon
             return known.cls == "Person"
         return 2 <= len(w) <= 3 and w[0] in surnames and bool(_CJK.match(w))
 
-    for i, (start, end, w) in enumerate(toks):
+    for i, (_start, _end, w) in enumerate(toks):
         if w not in titles:
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
@@ -184,7 +186,10 @@ def _person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon
                 pos += len(n) + 1
 
 
-_HEADING = re.compile(r"^(?P<issuers>(?:[\u4e00-\u9fff]{2,12}[\s　]+)*[\u4e00-\u9fff]{2,12}?)(?P<label>关于[^。，；\n]{2,60}?的(?:意见|决定|通知|方案|规定|办法|指导意见|实施意见))$")
+_HEADING = re.compile(
+    r"^(?P<issuers>(?:[\u4e00-\u9fff]{2,12}[\s　]+)*[\u4e00-\u9fff]{2,12}?)"
+    r"(?P<label>关于[^。，；\n]{2,60}?的(?:意见|决定|通知|方案|规定|办法|指导意见|实施意见))$"
+)
 
 
 def _policy_heading(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
@@ -208,11 +213,17 @@ def _whole_named(member: str, named: set[str], lex: Lexicon) -> bool:
     return whole is not None and whole.label in named
 
 
+@cache
+def _typed_list_regex() -> re.Pattern[str]:
+    heads = resources.alternation(list(resources.cues()["LIST_HEAD_CLASS"]))
+    item = r"[^，。；、：“”\s,;:]{2,16}"
+    return re.compile(rf"((?:{item}、)+{item})等[\u4e00-\u9fff]{{0,4}}?({heads})(?![\u4e00-\u9fff])")
+
+
 def _typed_lists(s: Sentence) -> Iterator[Mention]:
     """``A、B、C等交流平台``: the items of a list closed by 等 + a head noun of known class."""
     heads: dict[str, str] = resources.cues()["LIST_HEAD_CLASS"]  # type: ignore[assignment]
-    head_re = resources.alternation(list(heads))
-    for m in re.finditer(rf"((?:[^，。；、：“”\s]{{2,16}}、)+[^，。；、：“”\s]{{2,16}})等[\u4e00-\u9fff]{{0,4}}?({head_re})(?![\u4e00-\u9fff])", s.text):
+    for m in _typed_list_regex().finditer(s.text):
         cls = heads[m.group(2)]
         pos = m.start(1)
         items = m.group(1).split("、")
@@ -269,7 +280,7 @@ def _numbered_wholes(s: Sentence, toks: list[tuple[int, int, str]], kept: list[M
         # the head noun: the jieba tokens after the classifier, up to 4 characters
         end = s.start + m.end()
         head = ""
-        for ta, tb, w in toks:
+        for ta, _tb, w in toks:
             if ta >= end and ta == end + len(head) and _CJK.match(w) and len(head) + len(w) <= 4:
                 head += w
         if len(head) >= 2:
@@ -343,7 +354,7 @@ def _numeral_value(label: str) -> int:
 
 def _drop_role_without_cue(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Mention]:
     """A role word from the lexicon names a role only where a role cue precedes it in its clause."""
-    cue = re.compile(resources.expand("(?:{ROLE_CUE})"))
+    cue = resources.cue_regex("(?:{ROLE_CUE})")
     by_index = {s.index: s for s in sentences}
     out = []
     for m in found:

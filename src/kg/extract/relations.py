@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from kg import resources, vocab
 from kg.model import Mention, Relation, Sentence
@@ -142,14 +143,15 @@ class _Context:
         """``以 X 为指导``, ``按照 … X 的要求``: a principle framed as the measure of an action."""
         before = self.before(x)
         after = self.s.text[x.m.end - self.s.start :]
-        if re.search(r"以[^，。；]{0,12}$", before) and re.match(r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)", after):
+        measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
+        if re.search(r"以[^，。；]{0,12}$", before) and re.match(measure, after):
             return True
         return bool(re.search(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$", before) and re.match(r"^[”]?的?(?:要求|精神)", after))
 
     def _subject_groups(self) -> list[tuple[int, list[str]]]:
         """(position, IRIs) of bodies named as a clause's subject: ``X要…``, ``A、B等C要…``."""
         groups = []
-        marks = resources.expand(r"^(?:{SUBJECT_MARK}|{SPEECH_VERB})")
+        marks = resources.cue_regex(r"^(?:{SUBJECT_MARK}|{SPEECH_VERB})")
         i = 0
         while i < len(self.ms):
             x = self.ms[i]
@@ -173,14 +175,15 @@ class _Context:
 
     def _clause_start(self, x: _M) -> bool:
         lead = self.before(x)
-        return bool(re.fullmatch(r"[《“]?(?:各级|全国|广大|我们的|我们|让|在[^，]{0,10}下)?[《“]?", lead)) or lead.endswith(("由", "使"))
+        opener = r"[《“]?(?:各级|全国|广大|我们的|我们|让|在[^，]{0,10}下)?[《“]?"
+        return bool(re.fullmatch(opener, lead)) or lead.endswith(("由", "使"))
 
     def _speaker(self) -> list[str]:
         """A document that speaks in this sentence: ``《方案》强调，…``."""
         for x in self.ms:
             if x.cls == "Policy" and self._clause_start(x):
                 rest = self.s.text[x.m.end - self.s.start :].lstrip("》”")
-                if re.match(resources.expand("^(?:{SPEECH_VERB})"), rest):
+                if resources.cue_regex("^(?:{SPEECH_VERB})").match(rest):
                     return [x.iri]
         return []
 
@@ -228,7 +231,7 @@ class _Context:
                     yield o.iri, "rel.issuedBy.title", 0.85
             return
         before = self.before(x)
-        if not re.search(resources.expand("(?:{ISSUE_VERB})了?[“《]?$"), before):
+        if not resources.cue_regex("(?:{ISSUE_VERB})了?[“《]?$").search(before):
             return
         orgs = [o for o in self.ms if o.cls == "Organization" and o.m.end <= x.m.start and o.m.start >= x.m.start - len(before)]
         for o in orgs[-2:]:
@@ -262,7 +265,7 @@ def _wholes(mentions: list[Mention], resolved: Resolved) -> Iterator[Relation]:
                 yield Relation(whole, "hasComponent", member, m.sentence, m.start, m.end, "rel.hasComponent.whole", 0.8)
 
 
-def _part_of(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
+def _part_of(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
     progs = [x for x in ms if x.cls == "Programme"]
     clauses = [0] + [m.end() for m in _CLAUSE.finditer(s.text)]
 
@@ -293,8 +296,10 @@ def _part_of(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ign
 
 def _named_service(programme: str, group: str) -> bool:
     """阳光关爱, 新型职业农民培育工程: a programme named after the care it gives (to the group)."""
-    nouns = resources.alternation(resources.cue_list("SERVE_NOUN"))
-    return bool(re.search("关爱|救助|帮扶|关心", programme) or re.search(re.escape(group) + f"(?:{nouns})", programme))
+    if re.search("关爱|救助|帮扶|关心", programme):
+        return True
+    rest = programme.split(group, 1)[1] if group in programme else ""
+    return bool(resources.cue_regex("(?:{SERVE_NOUN})").match(rest))
 
 
 def _subsequence(short: str, long: str) -> bool:
@@ -302,8 +307,8 @@ def _subsequence(short: str, long: str) -> bool:
     return all(c in it for c in short)
 
 
-def _led_by_title(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
-    titles = resources.expand(r"^(?:{LEAD_TITLE})(?:、[^、，。；]{1,14}?)*$")
+def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
+    titles = resources.cue_regex(r"^(?:{LEAD_TITLE})(?:、[^、，。；]{1,14}?)*$")
     for i, org in enumerate(ms):
         if org.cls != "Organization":
             continue
@@ -321,8 +326,8 @@ def _led_by_title(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type
             yield rel(o.iri, "ledBy", p, "rel.ledBy.title", 0.8, p.m)
 
 
-def _cooperation(s: Sentence, ms: list[_M], rel) -> Iterator[Relation]:  # type: ignore[no-untyped-def]
-    cue = resources.expand("(?:{COOP_CUE})")
+def _cooperation(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
+    cue = resources.cue_regex("(?:{COOP_CUE})")
     orgs = [x for x in ms if x.cls == "Organization"]
     for a, b in zip(orgs, orgs[1:], strict=False):
         gap = s.text[a.m.end - s.start : b.m.start - s.start]
