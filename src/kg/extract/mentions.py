@@ -34,6 +34,7 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         cands += _typed_lists(s)
         kept = _resolve_overlaps(cands)
         kept += _chained_quotes(s, kept)
+        kept += _party_in_principles(s, kept)
         kept += _numbered_wholes(s, toks, kept)
         found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
     named = {m.label for m in found}
@@ -124,6 +125,8 @@ def _plausible(label: str, cls: str) -> bool:
     if _GENERIC_LABELS.match(label) or len(label) > 60:
         return False
     if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
+        return False
+    if cls == "Event" and re.search(r"召开|举行|出席|参加|主持", label):
         return False
     if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
         return False
@@ -250,6 +253,17 @@ def _resolve_overlaps(cands: list[Mention]) -> list[Mention]:
             kept.append(m)
             taken.append((m.start, m.end))
     return kept
+
+
+def _party_in_principles(s: Sentence, kept: list[Mention]) -> list[Mention]:
+    """坚持党的领导: the principle names the Party too, as a mention nested inside it."""
+    out = []
+    for m in kept:
+        hit = re.match(r"^(?:坚持)?(党)(?:的|对)", m.surface) if m.cls == "Principle" and "领导" in m.surface else None
+        if hit:
+            a = m.start + hit.start(1)
+            out.append(Mention(a, a + 1, "党", "中国共产党", "Organization", "org.party-in-principle", s.index, 0.85))
+    return out
 
 
 def _chained_quotes(s: Sentence, kept: list[Mention]) -> list[Mention]:

@@ -216,7 +216,7 @@ class _Context:
     def around_principles(self) -> dict[int, int]:
         """``…，围绕创新发展，深化…``: principles opening a clause with 围绕, each framing the
         clauses up to the next such clause (start of the principle -> end of its reach)."""
-        opens = [m.end() + self.s.start for m in re.finditer(r"(?:^|[，；])(?:[\u4e00-\u9fff]{0,2})?围绕", self.s.text)]
+        opens = [m.end() + self.s.start for m in re.finditer(r"(?:^|[，；,;])(?:[\u4e00-\u9fff]{0,2})?围绕", self.s.text)]
         found = []
         for pos in opens:
             x = next((x for x in self.ms if x.cls == "Principle" and 0 <= x.m.start - pos <= 1), None)
