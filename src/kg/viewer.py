@@ -26,6 +26,7 @@ import math
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,31 +37,15 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
 from kg.resources import ENTITY_CLASSES
-from kg.vocab import KG, RELATIONS, ontology, term
+from kg.vocab import KG, NS, RELATIONS, ontology, term
 
 __all__ = ["render"]
 
 PHYSICS_LIMIT = 300  # above this many nodes the layout is computed here and physics stays off
-STABILIZATION_ITERATIONS = 150
 WRAP = 8  # characters per line of a node label
-FONT = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif"
-# class -> (colour, vis-network shape, legend glyph); every shape draws its label below it
-STYLE = {
-    "Organization": ("#4e79a7", "dot", "●"),
-    "Person": ("#e15759", "star", "★"),
-    "Programme": ("#f28e2b", "diamond", "◆"),
-    "Principle": ("#b07aa1", "triangle", "▲"),
-    "Policy": ("#59a14f", "square", "■"),
-    "Goal": ("#d4a017", "hexagon", "⬢"),
-    "Event": ("#76b7b2", "triangleDown", "▼"),
-    "TargetGroup": ("#ff9da7", "dot", "●"),
-    "Role": ("#9c755f", "diamond", "◆"),
-    "Place": ("#7f7f7f", "square", "■"),
-}
-EDGE_COLOURS = ("#4e79a7", "#b07aa1", "#d4a017", "#f28e2b", "#76b7b2",
-                "#59a14f", "#e15759", "#ff9da7", "#9c755f", "#7f7f7f")  # fmt: skip
 
 Ranges = list[tuple[int, int]]  # highlighted [start, end) spans in UTF-16 units of a sentence
+EdgeKey = tuple[URIRef, str, URIRef]  # subject, relation local name, object
 
 
 @dataclass
@@ -69,8 +54,8 @@ class _Entity:
     cls: str
     label: str
     aliases: list[str]
-    docs: set[int] = field(default_factory=set)
-    evidence: dict[int, Ranges] = field(default_factory=lambda: defaultdict(list))
+    docs: set[int]
+    evidence: dict[int, Ranges] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,12 +65,10 @@ class _Model:
     docs: list[dict[str, str]]
     sentences: list[tuple[int, str]]  # (document index or -1, text)
     entities: dict[URIRef, _Entity]
-    edges: dict[tuple[URIRef, str, URIRef], dict[int, Ranges]]  # (s, property, o) -> evidence
+    edges: dict[EdgeKey, dict[int, Ranges]]  # -> evidence
 
 
-def render(
-    graph: Graph, *, title: str | None = None, top: int | None = None, focus: str | None = None, depth: int = 1
-) -> str:
+def render(graph: Graph, *, title: str | None = None, top: int | None = None, focus: str | None = None, depth: int = 1) -> str:
     """The graph as one self-contained, offline HTML page.
 
     Args:
@@ -120,57 +103,54 @@ def render(
 
 
 def _read(g: Graph) -> _Model:
-    docs = sorted({d for d in g.subjects(RDF.type, KG.Document) if isinstance(d, URIRef)})
-    doc_index = {d: i for i, d in enumerate(docs)}
-    doc_rows = [
-        {"title": _text(g, d, DCTERMS.title) or _tail(d), "date": _text(g, d, DCTERMS.date),
-         "id": _text(g, d, DCTERMS.identifier)}
-        for d in docs
-    ]  # fmt: skip
+    doc_iris = sorted(d for d in set(g.subjects(RDF.type, KG.Document)) if isinstance(d, URIRef))
+    doc_index = {d: i for i, d in enumerate(doc_iris)}
+    docs = [{"title": _text(g, d, DCTERMS.title) or _tail(d), "date": _text(g, d, DCTERMS.date),
+             "id": _text(g, d, DCTERMS.identifier)} for d in doc_iris]  # fmt: skip
     entities: dict[URIRef, _Entity] = {}
-    for cls in ENTITY_CLASSES:
-        for s in sorted(x for x in g.subjects(RDF.type, term(cls)) if isinstance(x, URIRef)):
-            if s not in entities:
-                aliases = sorted({str(a) for a in g.objects(s, SKOS.altLabel)})
-                label = _text(g, s, SKOS.prefLabel) or _tail(s)
-                entities[s] = _Entity(s, cls, label, [a for a in aliases if a != label])
-                entities[s].docs.update(doc_index[d] for d in g.objects(s, PROV.wasDerivedFrom) if d in doc_index)
-
-    mentions = [(g.value(m, KG.refersTo), m) for m in g.subjects(RDF.type, KG.Mention)]
-    mentions = [(e, m) for e, m in mentions if e in entities]
-    assertions = []
+    for cls in ENTITY_CLASSES:  # an entity typed twice keeps the first class in this order
+        for iri in sorted(x for x in set(g.subjects(RDF.type, term(cls))) if isinstance(x, URIRef) and x not in entities):
+            label = _text(g, iri, SKOS.prefLabel) or _tail(iri)
+            aliases = sorted({str(a) for a in g.objects(iri, SKOS.altLabel)} - {label})
+            found_in = {doc_index[d] for d in g.objects(iri, PROV.wasDerivedFrom) if isinstance(d, URIRef) and d in doc_index}
+            entities[iri] = _Entity(iri, cls, label, aliases, found_in)
+    edges: dict[EdgeKey, dict[int, Ranges]] = {}
+    for prop in RELATIONS:
+        for subj, obj in g.subject_objects(term(prop)):
+            if isinstance(subj, URIRef) and isinstance(obj, URIRef) and subj in entities and obj in entities:
+                edges[(subj, prop, obj)] = {}
+    # the mentions and assertions that cite a sentence: (entity or relation, node, sentence)
+    cites: list[tuple[URIRef | EdgeKey, Node, URIRef]] = []
+    for m in g.subjects(RDF.type, KG.Mention):
+        ent, sent = _iri(g, m, KG.refersTo), _iri(g, m, KG.inSentence)
+        if ent is not None and ent in entities and sent is not None:
+            cites.append((ent, m, sent))
     for a in g.subjects(RDF.type, KG.Assertion):
-        s, p, o = g.value(a, RDF.subject), g.value(a, RDF.predicate), g.value(a, RDF.object)
-        prop = str(p).removeprefix(str(KG._NS))
-        if s in entities and o in entities and prop in RELATIONS:
-            assertions.append(((s, prop, o), a))
-    used = {g.value(x, KG.inSentence) for _, x in mentions + assertions} - {None}
-    sent_doc = {s: doc_index.get(g.value(s, KG.inDocument), -1) for s in used}  # type: ignore[arg-type]
-    sent_order = sorted(used, key=lambda s: (sent_doc[s], _int(g.value(s, KG.startOffset)) or 0, str(s)))
-    sent_index = {s: i for i, s in enumerate(sent_order)}
-    sentences = [(sent_doc[s], _text(g, s, KG.text)) for s in sent_order]
-
-    def cite(x: Node, docs: set[int], evidence: dict[int, Ranges]) -> None:
-        s = g.value(x, KG.inSentence)
-        if s is None:
-            return
-        i = sent_index[s]
-        docs.add(sent_doc[s])
-        span = _span(g, x, s, sentences[i][1])
-        spans = evidence.setdefault(i, [])
+        s, p, o, sent = (_iri(g, a, q) for q in (RDF.subject, RDF.predicate, RDF.object, KG.inSentence))
+        prop = str(p).removeprefix(NS)
+        if s is not None and o is not None and sent is not None and s in entities and o in entities and prop in RELATIONS:
+            cites.append(((s, prop, o), a, sent))
+    info = {sent: (doc_index.get(_iri(g, sent, KG.inDocument) or sent, -1), _int(g.value(sent, KG.startOffset)),
+                   _text(g, sent, KG.text)) for sent in {c[2] for c in cites}}  # fmt: skip
+    order = sorted(info, key=lambda sent: (info[sent][0], info[sent][1] or 0, str(sent)))
+    index = {sent: i for i, sent in enumerate(order)}
+    for key, node, sent in cites:
+        doc, base, text = info[sent]
+        if isinstance(key, URIRef):
+            entities[key].docs.add(doc)
+            evidence = entities[key].evidence
+        else:
+            evidence = edges.setdefault(key, {})
+        spans = evidence.setdefault(index[sent], [])
+        span = _span(g, node, base, text)
         if span and span not in spans:
             spans.append(span)
+    return _Model(docs, [(info[sent][0], info[sent][2]) for sent in order], entities, edges)
 
-    for e, m in mentions:
-        cite(m, entities[e].docs, entities[e].evidence)  # type: ignore[index]
-    edges: dict[tuple[URIRef, str, URIRef], dict[int, Ranges]] = {}
-    for p in RELATIONS:
-        for s, o in g.subject_objects(term(p)):
-            if s in entities and o in entities:
-                edges[(s, p, o)] = defaultdict(list)  # type: ignore[index]
-    for key, a in assertions:
-        cite(a, set(), edges.setdefault(key, defaultdict(list)))  # type: ignore[arg-type]
-    return _Model(doc_rows, sentences, entities, edges)
+
+def _iri(g: Graph, s: Node, p: URIRef) -> URIRef | None:
+    value = g.value(s, p)
+    return value if isinstance(value, URIRef) else None
 
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
@@ -183,7 +163,7 @@ def _text(g: Graph, s: Node, p: URIRef) -> str:
 
 def _int(node: Node | None) -> int | None:
     try:
-        return int(node) if isinstance(node, Literal) else None  # type: ignore[call-overload]
+        return int(node) if isinstance(node, Literal) else None
     except (TypeError, ValueError):
         return None
 
@@ -192,13 +172,12 @@ def _tail(iri: URIRef) -> str:
     return unquote(str(iri).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])
 
 
-def _span(g: Graph, x: Node, sentence: Node, text: str) -> tuple[int, int] | None:
-    """Where ``x`` (a mention or assertion) lies in its sentence, in UTF-16 units for the page."""
-    start, end, base = _int(g.value(x, KG.startOffset)), _int(g.value(x, KG.endOffset)), None
-    base = _int(g.value(sentence, KG.startOffset))
+def _span(g: Graph, x: Node, base: int | None, text: str) -> tuple[int, int] | None:
+    """Where ``x`` (a mention or assertion) lies in its sentence (which starts at ``base``), in UTF-16 units."""
+    start, end = _int(g.value(x, KG.startOffset)), _int(g.value(x, KG.endOffset))
     if start is not None and end is not None and base is not None and 0 <= start - base < end - base <= len(text):
         a, b = start - base, end - base
-    else:
+    else:  # no offsets, or offsets outside the sentence: look for the surface form
         surface = _text(g, x, KG.surfaceForm)
         a = text.find(surface) if surface else -1
         if a < 0:
@@ -250,51 +229,45 @@ def _most_connected(model: _Model, keep: set[URIRef], n: int) -> set[URIRef]:
 
 
 def _payload(model: _Model, keep: set[URIRef]) -> dict[str, Any]:
-    labels = _labels()
+    """The page's data: vis-network nodes, edges and options, and what the panels show."""
+    labels, style = _labels(), _style()
     ents = sorted(keep, key=str)
     ids = {e: i for i, e in enumerate(ents)}
-    edge_keys = sorted(
-        (k for k in model.edges if k[0] in ids and k[2] in ids),
-        key=lambda k: (ids[k[0]], RELATIONS.index(k[1]), ids[k[2]]),
-    )
+    keys = sorted((k for k in model.edges if k[0] in ids and k[2] in ids), key=lambda k: (ids[k[0]], RELATIONS.index(k[1]), k[2]))
+    pairs = [(ids[s], ids[o]) for s, _, o in keys]
     degree = [0] * len(ents)
-    for s, _, o in edge_keys:
-        degree[ids[s]] += 1
-        degree[ids[o]] += 1
-    physics = len(ents) <= PHYSICS_LIMIT
-    pos = _layout(len(ents), [(ids[s], ids[o]) for s, _, o in edge_keys])
+    for a, b in pairs:
+        degree[a] += 1
+        degree[b] += 1
+    pos = _layout(len(ents), pairs)
     nodes, entities = [], []
     for i, iri in enumerate(ents):
         e = model.entities[iri]
-        colour, shape, _ = STYLE[e.cls]
-        nodes.append({"id": i, "label": _wrap(e.label), "shape": shape, "color": colour,
+        cls = style["classes"][e.cls]
+        nodes.append({"id": i, "label": _wrap(e.label), "shape": cls["shape"], "color": cls["color"],
                       "value": degree[i] + 1, "x": pos[i][0], "y": pos[i][1]})  # fmt: skip
         entities.append({"iri": str(iri), "label": e.label, "aliases": e.aliases, "c": ENTITY_CLASSES.index(e.cls),
                          "d": sorted(e.docs - {-1}), "ev": _evidence(e.evidence)})  # fmt: skip
-    edges, parallel = [], defaultdict(int)
-    for j, (s, p, o) in enumerate(edge_keys):
-        k = RELATIONS.index(p)
-        ev = model.edges[(s, p, o)]
-        edge: dict[str, Any] = {"id": j, "from": ids[s], "to": ids[o], "p": k, "label": f"{labels[p][0]} {labels[p][1]}",
-                                "color": {"color": EDGE_COLOURS[k], "highlight": EDGE_COLOURS[k], "opacity": 0.85},
+    edges, parallel = [], defaultdict[tuple[int, int], int](int)
+    for j, ((s, p, o), (a, b)) in enumerate(zip(keys, pairs, strict=True)):
+        colour, ev = style["relations"][p], model.edges[(s, p, o)]
+        edge: dict[str, Any] = {"id": j, "from": a, "to": b, "p": RELATIONS.index(p), "label": " ".join(labels[p]),
+                                "color": {"color": colour, "highlight": colour, "opacity": 0.85},
                                 "arrows": "" if p == "cooperatesWith" else "to", "ev": _evidence(ev),
                                 "d": sorted({model.sentences[i][0] for i in ev} - {-1})}  # fmt: skip
-        pair = (min(ids[s], ids[o]), max(ids[s], ids[o]))
-        if parallel[pair]:
-            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * parallel[pair]}
-        parallel[pair] += 1
+        if parallel[(min(a, b), max(a, b))]:  # bend the second and later edges between two nodes apart
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * parallel[(min(a, b), max(a, b))]}
+        parallel[(min(a, b), max(a, b))] += 1
         edges.append(edge)
-    net = _network(nodes, edges, _options(physics))
+    physics = len(ents) <= PHYSICS_LIMIT
     return {
         "meta": {"physics": physics},
-        "classes": [{"key": c, "zh": labels[c][0], "en": labels[c][1], "color": STYLE[c][0], "glyph": STYLE[c][2]}
-                    for c in ENTITY_CLASSES],  # fmt: skip
-        "properties": [{"key": p, "zh": labels[p][0], "en": labels[p][1], "color": EDGE_COLOURS[k]}
-                       for k, p in enumerate(RELATIONS)],  # fmt: skip
+        "classes": [{"key": c, "zh": labels[c][0], "en": labels[c][1], **style["classes"][c]} for c in ENTITY_CLASSES],
+        "properties": [{"key": p, "zh": labels[p][0], "en": labels[p][1], "color": style["relations"][p]} for p in RELATIONS],
         "docs": model.docs,
         "sentences": [list(s) for s in model.sentences],
         "entities": entities,
-        **net,
+        **_network(nodes, edges, _options(style["options"], physics)),
     }
 
 
@@ -371,24 +344,13 @@ def _layout(n: int, pairs: Iterable[tuple[int, int]], step: float = 160.0, gap: 
     return pos
 
 
-def _options(physics: bool) -> dict[str, Any]:
-    big = not physics
-    return {
-        "autoResize": True,
-        "layout": {"improvedLayout": False, "randomSeed": 7},
-        "physics": {
-            "enabled": physics,
-            "solver": "forceAtlas2Based",
-            "forceAtlas2Based": {"gravitationalConstant": -80, "springLength": 120, "avoidOverlap": 0.5},
-            "stabilization": {"enabled": True, "iterations": STABILIZATION_ITERATIONS, "updateInterval": 25},
-        },
-        "nodes": {"font": {"face": FONT, "size": 14, "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "scaling": {"min": 10, "max": 32}, "borderWidth": 1},  # fmt: skip
-        "edges": {"font": {"face": FONT, "size": 11, "align": "middle", "strokeWidth": 3, "color": "#333333"},
-                  "smooth": {"enabled": physics, "type": "continuous"}, "width": 1.3, "selectionWidth": 2.5,
-                  "arrows": {"to": {"scaleFactor": 0.6}}},  # fmt: skip
-        "interaction": {"hover": True, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big, "tooltipDelay": 150},
-    }
+def _options(options: dict[str, Any], physics: bool) -> dict[str, Any]:
+    """vis-network options: bounded stabilisation for small graphs; no physics (and edges hidden
+    while dragging or zooming) for large ones, whose layout comes from ``_layout``."""
+    options = json.loads(json.dumps(options))
+    options["physics"]["enabled"] = options["edges"]["smooth"]["enabled"] = physics
+    options["interaction"]["hideEdgesOnDrag"] = options["interaction"]["hideEdgesOnZoom"] = not physics
+    return options
 
 
 def _network(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
@@ -409,6 +371,12 @@ def _network(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], options: 
 
 def _asset(name: str) -> str:
     return resources.files("kg").joinpath("viewer_assets", name).read_text("utf-8")
+
+
+@cache
+def _style() -> dict[str, Any]:
+    style: dict[str, Any] = json.loads(_asset("style.json"))
+    return style
 
 
 def _vis(name: str) -> str:
@@ -435,7 +403,7 @@ def _page(payload: dict[str, Any], title: str, depth: int) -> str:
         if "</script" in code.lower() or "</style" in code.lower() or "<!--" in code:
             raise ValueError("an inlined script or style would end its element early")
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
-    csp = f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    csp = f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
     template = Environment(autoescape=True, keep_trailing_newline=True).from_string(_asset("page.html"))
     return template.render(
         title=title, csp=csp, depth=depth, data=Markup(_json(payload)),
