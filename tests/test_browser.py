@@ -91,13 +91,17 @@ def entity_count(g: Graph) -> int:
 
 
 def click_node(p: Page, label: str) -> None:
-    """Click the node labelled ``label`` on the canvas, where it is drawn."""
+    """Click the node labelled ``label`` on the canvas, at a point of it that no edge covers."""
     x, y = p.js(
         """(label) => {
             const v = kgViewer, id = v.data.entities.findIndex((e) => e.label === label);
             v.network.focus(id, { scale: 1.5, animation: false });
+            const b = v.network.getBoundingBox(id), box = document.getElementById("net").getBoundingClientRect();
+            for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+                const at = v.network.canvasToDOM({ x: b.left + (b.right - b.left) * i / 10, y: b.top + (b.bottom - b.top) * j / 10 });
+                if (v.network.getNodeAt(at) === id && v.network.getEdgeAt(at) === undefined) return [box.left + at.x, box.top + at.y];
+            }
             const at = v.network.canvasToDOM(v.network.getPositions([id])[id]);
-            const box = document.getElementById("net").getBoundingClientRect();
             return [box.left + at.x, box.top + at.y];
         }""",
         label,
