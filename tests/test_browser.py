@@ -98,8 +98,10 @@ def click_node(p: Page, label: str) -> None:
             v.network.focus(id, { scale: 1.5, animation: false });
             const b = v.network.getBoundingBox(id), box = document.getElementById("net").getBoundingClientRect();
             for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
-                const at = v.network.canvasToDOM({ x: b.left + (b.right - b.left) * i / 10, y: b.top + (b.bottom - b.top) * j / 10 });
-                if (v.network.getNodeAt(at) === id && v.network.getEdgeAt(at) === undefined) return [box.left + at.x, box.top + at.y];
+                const w = b.right - b.left, h = b.bottom - b.top;
+                const at = v.network.canvasToDOM({ x: b.left + w * i / 10, y: b.top + h * j / 10 });
+                const free = v.network.getNodeAt(at) === id && v.network.getEdgeAt(at) === undefined;
+                if (free) return [box.left + at.x, box.top + at.y];
             }
             const at = v.network.canvasToDOM(v.network.getPositions([id])[id]);
             return [box.left + at.x, box.top + at.y];
