@@ -7,6 +7,7 @@ Exit codes: 0 ok; 2 usage error or no input could be read; 3 some inputs were sk
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+
+# Modules that add sub-commands: each has ``add_commands(subparsers)`` and sets ``func`` on its
+# parsers; a handler returns an exit code and raises ``UsageError`` for a user's mistake.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class UsageError(Exception):
@@ -84,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--focus", default=None, help="draw only this entity's neighbourhood")
     v.add_argument("--depth", type=int, default=1)
     v.set_defaults(func=_view)
+
+    for name in COMMAND_MODULES:  # commands kept in their own modules register themselves
+        importlib.import_module(name).add_commands(sub)
     return p
 
 
