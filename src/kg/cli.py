@@ -191,6 +191,10 @@ def _eval(args: argparse.Namespace) -> int:
     _listing("false entities (type label  <- rules)", [f"{t} {label}  <- {r}" for t, label, r in report.false_entities], n)
     _listing("missed relations", [" ".join(x) for x in report.missed_relations], n)
     _listing("false relations (<- rules)", [f"{s} {p} {o}  <- {r}" for s, p, o, r in report.false_relations], n)
+    print("\nprecision by rule (right / found; optional gold entities count as right)")
+    for rule, c in report.by_rule.items():
+        total = c["tp"] + c["fp"]
+        print(f"  {rule:<30}{c['tp'] / total:>6.2f}  {c['tp']:>4} / {total:<4}")
     return EXIT_OK
 
 

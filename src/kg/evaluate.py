@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SKOS
@@ -43,6 +44,7 @@ class Report:
     missed_entities: list[tuple[str, str]] = field(default_factory=list)
     false_relations: list[tuple[str, str, str, str]] = field(default_factory=list)  # (s, p, o, rules)
     missed_relations: list[tuple[str, str, str]] = field(default_factory=list)
+    by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # rule id -> {"tp": n, "fp": n}
 
 
 def _nodes(g: Graph) -> dict[object, dict[str, set[str]]]:
@@ -113,7 +115,26 @@ def score(g: Graph, gold_files: list[Path]) -> Report:
     )
     report.missed_entities = sorted((ents[i]["type"], ents[i]["label"]) for i in req - found)
     report.missed_relations = sorted(gold_rels - covered)
+    report.by_rule = _by_rule(g, pred_nodes, match, rels, lab, gold_rels)
     return report
+
+
+def _by_rule(g: Graph, pred_nodes: list, match: dict, rels: set, lab: Any, gold_rels: set) -> dict[str, dict[str, int]]:
+    """For each rule: how many of the nodes or relations it found are right (``tp``) and wrong (``fp``).
+
+    A node counts for every rule that found one of its mentions, so a rule is judged by what it adds.
+    """
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0})
+    for n in pred_nodes:
+        for r in _rules_of(g, n).split(","):
+            if r:
+                out[r]["tp" if match[n] else "fp"] += 1
+    for s, p, o in rels:
+        right = bool({(a, p, b) for a in lab(s) for b in lab(o)} & gold_rels)
+        for r in _relation_rules(g, s, p, o).split(","):
+            if r:
+                out[r]["tp" if right else "fp"] += 1
+    return dict(sorted(out.items()))
 
 
 def _per_type(nodes: dict, match: dict, ents: list, req: set[int], pred_nodes: list) -> dict[str, dict[str, float]]:

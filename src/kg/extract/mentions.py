@@ -126,6 +126,10 @@ def _plausible(label: str, cls: str) -> bool:
         return False
     if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
         return False
+    if "、" in label and cls == "Programme":  # 扁平化、项目化工作机制, not 联系和服务妇女群众、深化妇联改革
+        verbs = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{ADV})")
+        if any(verbs.match(chunk) for chunk in label.split("、")[1:]):
+            return False
     if cls == "Event" and re.search(r"召开|举行|出席|参加|主持", label):
         return False
     if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
@@ -219,7 +223,7 @@ def _whole_named(member: str, named: set[str], lex: Lexicon) -> bool:
 @cache
 def _typed_list_regex() -> re.Pattern[str]:
     heads = resources.alternation(list(resources.cues()["LIST_HEAD_CLASS"]))
-    item = r"[^，。；、：“”\s,;:]{2,16}"
+    item = r"[\u4e00-\u9fffA-Za-z0-9+＋—·“”]{2,16}"
     return re.compile(rf"((?:{item}、)+{item})等[\u4e00-\u9fff]{{0,4}}?({heads})(?![\u4e00-\u9fff])")
 
 
@@ -230,14 +234,24 @@ def _typed_lists(s: Sentence) -> Iterator[Mention]:
         cls = heads[m.group(2)]
         pos = m.start(1)
         items = m.group(1).split("、")
-        verbs = tuple(resources.cue_list("RUN_VERB")) + ("借助", "依托", "通过", "发扬", "弘扬", "支持", "发挥")
-        first, cut = _strip_front(items[0], verbs)
-        items[0], pos = first, pos + cut
+        # the first item starts after the last verb before it: 要引导妇女发扬|尊老爱幼
+        verbs = resources.cue_regex("(?:{RUN_VERB}|{PRIN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|借助|通过|发扬)")
+        last_verb = list(verbs.finditer(items[0]))
+        cut = last_verb[-1].end() if last_verb and len(items[0]) - last_verb[-1].end() >= 2 else 0
+        items[0], pos = items[0][cut:], pos + cut
+        # 尊老爱幼、男女平等…等中华民族传统美德: a named whole after 等 makes the items its members
+        whole_start, whole_end = m.end(1) + 1, m.end(2)
+        whole = s.text[whole_start:whole_end]
+        named_whole = cls in ("Principle", "Programme") and len(whole) >= len(m.group(2)) + 2
+        members = []
         for it in items:
             label = it.strip(_QUOTES)
             if 2 <= len(label) <= 16 and _plausible(label, cls):
-                yield _mention(s, pos, pos + len(it), label, cls, "list.typed", 0.55)
+                members.append(label)
+                yield _mention(s, pos, pos + len(it), label, cls, "list.member" if named_whole else "list.typed", 0.55)
             pos += len(it) + 1
+        if named_whole and len(members) >= 2:
+            yield _mention(s, whole_start, whole_end, whole, cls, "list.whole", 0.6, members=tuple(members))
 
 
 # --------------------------------------------------------------------------- resolution and structure

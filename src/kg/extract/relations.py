@@ -19,6 +19,15 @@ from kg import resources, vocab
 from kg.model import Mention, Relation, Sentence
 from kg.resolve import Resolved
 
+TOPIC_REACH = 1
+
+
+def _LIST_GAP() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
+    """What may stand between two members of a list that share one cue: 、 和 等, a quoted item's
+    head (“五位一体”总体布局、协调推进“四个全面”), and the verbs of the next item."""
+    return resources.cue_regex(r"(?:”[\u4e00-\u9fff]{0,4})?(?:[、和与及]|等)?(?:{ADV}|{RUN_VERB}|{GOAL_VERB}|协调|统筹)*“?")
+
+
 _CLAUSE = re.compile(r"[，；：,;:]")
 
 
@@ -36,8 +45,9 @@ class _M:
 
 @cache
 def _cue(name: str, *, suffix: str = "") -> re.Pattern[str]:
-    adv = resources.expand("(?:{ADV})*")
-    return re.compile(resources.expand("(?:{" + name + "})") + r"(?:了|好|起)?" + adv + suffix + r"[“《]?$")
+    # the cue, then adverbs and further verbs of a chain (围绕统筹推进“五位一体”, 完善落实…)
+    chain = resources.expand("(?:{ADV}|{RUN_VERB}|{GOAL_VERB}|协调|统筹)*")
+    return re.compile(resources.expand("(?:{" + name + "})") + r"(?:了|好|起)?" + chain + suffix + r"[“《]?$")
 
 
 def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], resolved: Resolved) -> list[Relation]:
@@ -51,9 +61,20 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
     party = next((e.iri for e in resolved.entities if e.cls == "Organization" and e.label == "中国共产党"), None)
     out: dict[tuple[str, str, str, int], Relation] = {}
     found: list[Relation] = list(_wholes(mentions, resolved))
+    # The last explicit subject carries over to the next sentences of its paragraph that name
+    # none (zero anaphora), for at most TOPIC_REACH sentences, in texts with no focus.
+    topic: list[str] = []
+    age, previous_end = 0, -1
     for s in sentences:
+        age += 1
+        if s.start != previous_end or age > TOPIC_REACH:  # a new paragraph, or too far
+            topic = []
+        previous_end = s.end
         ms = sorted(by_sentence.get(s.index, []), key=lambda x: (x.m.start, x.m.end))
-        found.extend(_sentence_relations(s, ms, resolved, party))
+        ctx = _Context(s, ms, resolved.focus, topic)
+        found.extend(_sentence_relations(ctx, resolved, party))
+        if ctx.groups:
+            topic, age = ctx.groups[-1][1], 0
     for rel in found:
         if rel.subject == rel.object or not vocab.allowed(rel.property, classes[rel.subject], classes[rel.object]):
             continue
@@ -63,8 +84,8 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
     return sorted(out.values(), key=lambda r: (r.sentence, r.start, r.property, r.subject, r.object))
 
 
-def _sentence_relations(s: Sentence, ms: list[_M], resolved: Resolved, party: str | None) -> Iterator[Relation]:
-    ctx = _Context(s, ms, resolved.focus)
+def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) -> Iterator[Relation]:
+    s, ms = ctx.s, ctx.ms
 
     def rel(subj: str, prop: str, obj: _M | str, rule: str, conf: float, anchor: Mention | None = None) -> Relation:
         a = anchor or (obj.m if isinstance(obj, _M) else None)
@@ -119,8 +140,9 @@ def _sentence_relations(s: Sentence, ms: list[_M], resolved: Resolved, party: st
 class _Context:
     """One sentence's mentions, clauses and subjects."""
 
-    def __init__(self, s: Sentence, ms: list[_M], focus: tuple[str, ...]) -> None:
+    def __init__(self, s: Sentence, ms: list[_M], focus: tuple[str, ...], topic: list[str]) -> None:
         self.s, self.ms, self.focus = s, ms, focus
+        self.topic = topic  # the paragraph's last explicit subject: the omitted subject where no focus is known
         self.groups = self._subject_groups()
         self.speaker = self._speaker()
 
@@ -130,13 +152,30 @@ class _Context:
         return _CLAUSE.split(text)[-1]
 
     def cued(self, x: _M, cue: str) -> bool:
-        """A cue word right before ``x``, or before the list ``x`` closes (、 “” 和 chains)."""
+        """A cue word right before ``x``, or before the list ``x`` closes (、 “” 和 chains).
+
+        Members of a list closed by their whole (A、B、C三大攻坚战) take no cue: the whole does,
+        from the cue before its list."""
+        if self.listed_before_whole(x):
+            return False
+        listed = [p for p in self.ms if p.m.end <= x.m.start and p.m.label in x.m.members and self.listed_before_whole(p)]
+        if listed:
+            x = listed[0]
         before = self.before(x)
         if _cue(cue).search(before):
             return True
         prev = [p for p in self.ms if p.m.end <= x.m.start and p.cls == x.cls]
-        if prev and re.fullmatch(r"[”]?[、和与及]?[“]?", self.s.text[prev[-1].m.end - self.s.start : x.m.start - self.s.start]):
+        gap = self.s.text[prev[-1].m.end - self.s.start : x.m.start - self.s.start] if prev else None
+        if gap is not None and _LIST_GAP().fullmatch(gap):
             return self.cued(prev[-1], cue)
+        return False
+
+    def listed_before_whole(self, x: _M) -> bool:
+        """``x`` is an item of a list that its whole closes: 精准脱贫 in …、精准脱贫、污染防治三大攻坚战."""
+        for w in self.ms:
+            if w.m.start >= x.m.end and x.m.label in w.m.members:
+                gap = self.s.text[x.m.end - self.s.start : w.m.start - self.s.start]
+                return bool(re.fullmatch(r"[、\u4e00-\u9fff“”]{0,40}?等?", gap)) and "，" not in gap
         return False
 
     def framed(self, x: _M) -> bool:
@@ -146,6 +185,8 @@ class _Context:
         measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
         if re.search(r"以[^，。；]{0,12}$", before) and re.match(measure, after):
             return True
+        if re.search(r"(?:保持和增强|增强|保持)[^，。；]{0,16}的$", before) and x.m.label.endswith("性"):
+            return True  # 保持和增强党的群团工作的政治性: a property held to
         return bool(re.search(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$", before) and re.match(r"^[”]?的?(?:要求|精神)", after))
 
     def _subject_groups(self) -> list[tuple[int, list[str]]]:
@@ -195,9 +236,9 @@ class _Context:
         elif after and not self.before(x).startswith(("要", "坚持")) and self._fronted(x):
             chosen = after[0]
         else:
-            chosen = list(self.focus) + self.speaker
+            chosen = (list(self.focus) or self.topic) + self.speaker
         classes = {y.iri: y.cls for y in self.ms}
-        return [c for c in chosen if classes.get(c, "Organization") in allowed or c in self.focus]
+        return [c for c in chosen if classes.get(c, "Organization") in allowed or c in self.focus or c in self.topic]
 
     def _fronted(self, x: _M) -> bool:
         """A cue in a fronted adverbial (在党的领导下，工会…): the subject follows."""
