@@ -96,7 +96,9 @@ def _focus_labels(doc: Document, mentions: list[Mention], lex: Lexicon, orgs: se
         found = [normalise_label(m.label) for m in mentions if m.cls == "Organization" and a <= m.start < b]
         if found:
             return found[:1]
-    issuers = [normalise_label(m.label) for m in mentions if m.rule == "policy.title" and m.cls == "Organization"]
+    headings = {(m.sentence, m.start) for m in mentions if m.rule == "policy.title" and m.cls == "Policy"}
+    issuers = [normalise_label(m.label) for m in mentions
+               if m.cls == "Organization" and any(m.sentence == s and m.end <= start for s, start in headings)]  # fmt: skip
     if issuers:
         return sorted(set(issuers), key=issuers.index)
     title = doc.title

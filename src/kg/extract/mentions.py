@@ -32,6 +32,7 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         cands += _person_mentions(s, toks, lex)
         cands += _policy_heading(s, lex)
         cands += _typed_lists(s)
+        cands += _adherence_lists(s)
         kept = _resolve_overlaps(cands)
         kept += _chained_quotes(s, kept)
         kept += _party_in_principles(s, kept)
@@ -93,9 +94,8 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 start, label = start + cut, label[cut:]
             if len(label) < 2 or not _plausible(label, rule.cls):
                 continue
-            if rule.cls == "Programme" and "的" in label and len(label.rsplit("的", 1)[1]) >= 4:
-                # 适合农业农村特点的农村金融体系: the name follows the last 的
-                cut = label.rindex("的") + 1
+            cut = _name_start(label) if rule.cls == "Programme" else 0
+            if cut and len(label) - cut >= 4:
                 start, label = start + cut, label[cut:]
             if rule.cls == "Goal" and "和" in label:
                 for part, offset in _split_goal(label):
@@ -111,7 +111,16 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 aliases = (label + head,)
             if rule.cls == "TargetGroup" and label.startswith("广大") and len(label) > 3:
                 label, aliases = label[2:], (label,)
+            if cls == "Role" and "和" in label and entry is None:  # 助手和后备军 -> 助手, 后备军
+                left, right = label.split("和", 1)
+                yield _mention(s, start, start + len(left), left, cls, rule.id, rule.confidence)
+                yield _mention(s, end - len(right), end, right, cls, rule.id, rule.confidence)
+                continue
             yield _mention(s, start, end, label, cls, rule.id, rule.confidence, aliases=aliases)
+            if rule.id == "prog.verb-head":  # 实施X计划和Y项目: the second of a pair shares the verb
+                nxt = _AND_NEXT().match(s.text, m.end(group))
+                if nxt and _plausible(nxt.group("label"), cls):
+                    yield _mention(s, nxt.start("label"), nxt.end("label"), nxt.group("label"), cls, rule.id, rule.confidence)
 
 
 _GENERIC_LABELS = re.compile(
@@ -135,6 +144,32 @@ def _plausible(label: str, cls: str) -> bool:
     if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
         return False
     return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
+
+
+@cache
+def _AND_NEXT() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
+    return resources.cue_regex(r"(?:和|及|以及|与)(?P<label>[\u4e00-\u9fff]{2,18}?(?:{PROG_HEAD}))(?=[，。；、,;]|$|等)")
+
+
+def _adherence_lists(s: Sentence) -> Iterator[Mention]:
+    """坚持工业农业一起抓、城市农村一起抓: the parallel slogans a body holds to, each a principle."""
+    for m in re.finditer(r"坚持((?:[\u4e00-\u9fff]{4,8}、)+[\u4e00-\u9fff]{4,8})(?=[，。；,;]|$)", s.text):
+        pos = m.start(1)
+        for item in m.group(1).split("、"):
+            if not resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|为)").match(item):
+                yield _mention(s, pos, pos + len(item), item, "Principle", "principle.adherence-list", 0.55)
+            pos += len(item) + 1
+
+
+def _name_start(label: str) -> int:
+    """Where a long programme's name starts: after its last 的 or 之间, or after the 等 closing a
+    list (适合农业农村特点的农村金融体系, 城乡、区域、校地之间人才培养合作与交流机制,
+    城市医生教师、科技文化人员等定期服务乡村机制); 0 when it has none (平等 is not a list's 等)."""
+    cut = max(label.rfind("的") + 1, label.rfind("之间") + 2 if "之间" in label else 0)
+    if "、" in label:
+        closing = label.find("等", label.rfind("、"))
+        cut = max(cut, closing + 1 if closing > 0 else 0)
+    return cut
 
 
 def _split_goal(label: str) -> list[tuple[str, int]]:

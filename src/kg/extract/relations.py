@@ -92,6 +92,7 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
         start, end = (a.start, a.end) if a else (s.start, s.end)
         return Relation(subj, prop, obj.iri if isinstance(obj, _M) else obj, s.index, start, end, rule, conf)
 
+    labels = {e.iri: e.label for e in resolved.entities}
     topic = ctx.topic_programme()
     around = ctx.around_principles()
     for x in ms:
@@ -109,10 +110,11 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
             for subj in subjects:
                 yield rel(subj, "guidedBy", x, "rel.guidedBy.verb", 0.7)
             if party and re.search(r"党的领导|党对.{0,12}领导", x.m.label):
-                for subj in subjects:
+                for subj in _not_party_organs(subjects, labels):
                     yield rel(subj, "ledBy", party, "rel.ledBy.party", 0.75, x.m)
         elif cls == "Goal" and ctx.cued(x, "GOAL_VERB"):
-            if topic is not None and topic.m.start < x.m.start:
+            purpose = re.search(r"(?:着力|力争|努力|旨在)[^，。；]{0,4}$", ctx.before(x))  # 抓X改革，…，着力Y
+            if topic is not None and topic.m.start < x.m.start and purpose:
                 yield rel(topic.iri, "pursues", x, "rel.pursues.topic", 0.7)
             else:
                 for subj in ctx.subjects(x, ("Organization", "Programme", "Policy")):
@@ -125,14 +127,15 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
                 if p.cls == "Programme" and _named_service(p.m.label, x.m.label):
                     yield rel(p.iri, "serves", x, "rel.serves.named", 0.6)
         elif cls == "Role":
-            for subj in ctx.subjects(x, ("Organization",)):
+            said_to_be = re.search(r"是[^，。；]{0,20}$", ctx.before(x)) and not any(p < x.m.start for p, _ in ctx.groups)
+            for subj in () if said_to_be else ctx.subjects(x, ("Organization",)):  # X是…: X must be named
                 yield rel(subj, "hasRole", x, "rel.hasRole.cue", 0.7)
         elif cls == "Policy":
             yield from (rel(x.iri, "issuedBy", o, r, c) for o, r, c in ctx.issuers(x))
     yield from _part_of(s, ms, rel)
     yield from _led_by_title(s, ms, rel)
     if party:
-        for subj in ctx.under_party():
+        for subj in _not_party_organs(ctx.under_party(), labels):
             yield rel(subj, "ledBy", party, "rel.ledBy.party", 0.7)
     yield from _cooperation(s, ms, rel)
 
@@ -185,6 +188,8 @@ class _Context:
         measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
         if re.search(r"以[^，。；]{0,12}$", before) and re.match(measure, after):
             return True
+        if x.m.rule in ("principle.as-requirement", "principle.named-principle"):
+            return True  # 把懂农业…作为基本要求, 把…原则体现到各个方面: holding to it is the statement
         if re.search(r"(?:保持和增强|增强|保持)[^，。；]{0,16}的$", before) and x.m.label.endswith("性"):
             return True  # 保持和增强党的群团工作的政治性: a property held to
         return bool(re.search(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$", before) and re.match(r"^[”]?的?(?:要求|精神)", after))
@@ -196,7 +201,7 @@ class _Context:
         i = 0
         while i < len(self.ms):
             x = self.ms[i]
-            if x.cls not in ("Organization", "Policy") or not self._clause_start(x):
+            if x.cls not in ("Organization", "Policy", "Programme") or not self._clause_start(x):
                 i += 1
                 continue
             members, j = [x.iri], i
@@ -208,6 +213,8 @@ class _Context:
             rest = self.s.text[self.ms[j].m.end - self.s.start :]
             if re.match(marks, rest.lstrip("》”")) and x.cls == "Organization":
                 groups.append((x.m.start, members))
+            elif x.cls == "Programme" and re.match(r"^(?:必须|要|应当|应|需要)", rest.lstrip("”")):
+                groups.append((x.m.start, [x.iri]))  # 共青团改革必须坚持党的领导
             i = j + 1
         return groups
 
@@ -266,9 +273,9 @@ class _Context:
         return dict(zip(found, [*found[1:], self.s.end], strict=False))
 
     def issuers(self, x: _M) -> Iterator[tuple[str, str, float]]:
-        if x.m.rule == "policy.title":
+        if x.m.rule == "policy.title":  # the heading's issuers: 中共中央 国务院关于…的意见
             for o in self.ms:
-                if o.cls == "Organization" and o.m.rule == "policy.title":
+                if o.cls == "Organization" and o.m.end <= x.m.start:
                     yield o.iri, "rel.issuedBy.title", 0.85
             return
         before = self.before(x)
@@ -333,6 +340,11 @@ def _part_of(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
                     after = s.text[b.m.end - s.start :]
                     if re.match(r"^[”]?的(?:重要)?(?:方面|组成部分|一部分|内容|环节)", after):
                         yield rel(a.iri, "partOf", b, "rel.partOf.aspect", 0.65, a.m)
+
+
+def _not_party_organs(subjects: list[str], labels: dict[str, str]) -> list[str]:
+    """The Party's own organs (党中央, 党委, 中共中央办公厅) are not said to be led by the Party."""
+    return [s for s in subjects if not re.search(r"^(?:中共|中国共产党)|党(?:中央|委|组)", labels.get(s, ""))]
 
 
 def _named_service(programme: str, group: str) -> bool:
