@@ -100,5 +100,16 @@ def test_one_entity_per_class_and_label(dev_build: BuildResult) -> None:
         iris = [e.iri for e in dg.entities]
         assert len(iris) == len(set(iris))
         for e in dg.entities:
-            assert e.iri == entity_iri(e.cls, e.label)
+            # bodies named only locally (政府, 妇联 …) are one node per document
+            assert e.iri in (entity_iri(e.cls, e.label), entity_iri(e.cls, e.label, scope=dg.document.id))
             assert e.label not in e.aliases
+
+
+def test_local_bodies_stay_distinct_across_documents(extractor) -> None:  # type: ignore[no-untyped-def]
+    from kg.ingest import make_document
+
+    a = extractor.extract(make_document("a", "党中央高度重视。市政府要深化“放管服”改革，政府要加强服务。"))
+    b = extractor.extract(make_document("b", "党中央作出部署。政府要优化营商环境。"))
+    iri = {(d.document.id, e.label): e.iri for d in (a, b) for e in d.entities if e.cls == "Organization"}
+    assert iri[("a", "党中央")] == iri[("b", "党中央")]  # a national body is one node
+    assert iri[("a", "政府")] != iri[("b", "政府")]  # "the government" of two texts are two bodies

@@ -38,9 +38,11 @@ def normalise_label(label: str) -> str:
     return re.sub(r"[\s“”‘’\"'「」『』《》〈〉]", "", label)
 
 
-def entity_iri(cls: str, label: str, base: str = DEFAULT_BASE) -> str:
-    """The IRI of the entity of class ``cls`` labelled ``label``: the same in every document."""
-    return f"{base}{_CLASS_SLUG[cls]}/{quote(normalise_label(label), safe='')}"
+def entity_iri(cls: str, label: str, base: str = DEFAULT_BASE, *, scope: str = "") -> str:
+    """The IRI of the entity of class ``cls`` labelled ``label``: the same in every document,
+    except for bodies named only locally (政府, 妇联 …), which get one IRI per document ``scope``."""
+    local = f"{quote(scope, safe='')}/" if scope else ""
+    return f"{base}{_CLASS_SLUG[cls]}/{local}{quote(normalise_label(label), safe='')}"
 
 
 def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str = DEFAULT_BASE) -> Resolved:
@@ -53,6 +55,7 @@ def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str =
     region = _region(focus, lex)
     policies = sorted({label for cls, label in canon.values() if cls == "Policy"}, key=len, reverse=True)
     generic = resources.cue_list("GENERIC_BODY")
+    relative = set(resources.cue_list("RELATIVE_ORG"))
     for span, (cls, label) in list(canon.items()):
         if cls == "Organization":
             target = _generic_target(label, generic, focus, canon, lex) or _relative_target(label, region)
@@ -69,7 +72,8 @@ def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str =
     entities = []
     entity_of: dict[tuple[int, int], str] = {}
     for (cls, label), ms in sorted(groups.items()):
-        iri = entity_iri(cls, label, base)
+        local = cls == "Organization" and (label in resources.cue_list("LOCAL_BODY") or label in relative)
+        iri = entity_iri(cls, label, base, scope=doc.id if local else "")
         aliases = {normalise_label(m.surface) for m in ms} | {normalise_label(a) for m in ms for a in m.aliases}
         entry = lex.lookup(label)
         if entry is not None and entry.label == label:
@@ -83,7 +87,8 @@ def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str =
         )
         for m in ms:
             entity_of[(m.start, m.end)] = iri
-    focus_iris = tuple(sorted({entity_iri("Organization", f, base) for f in focus} & {e.iri for e in entities}))
+    by_label = {e.label: e.iri for e in entities if e.cls == "Organization"}
+    focus_iris = tuple(sorted({by_label[f] for f in focus if f in by_label}))
     return Resolved(entities=tuple(entities), entity_of=entity_of, focus=focus_iris)
 
 

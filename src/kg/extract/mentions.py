@@ -101,6 +101,10 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 for part, offset in _split_goal(label):
                     yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
                 continue
+            if rule.cls == "Organization" and lex.lookup(label) is None:  # 李强分别会见世界银行 -> 世界银行
+                known = next((k for k in range(1, len(label) - 3) if (e := lex.lookup(label[k:])) and e.cls == "Organization"), 0)
+                if known:
+                    start, label = start + known, label[known:]
             cls = rule.cls
             aliases: tuple[str, ...] = ()
             entry = lex.lookup(label)
@@ -140,6 +144,8 @@ def _plausible(label: str, cls: str) -> bool:
         if any(verbs.match(chunk) for chunk in label.split("、")[1:]):
             return False
     if cls == "Event" and re.search(r"召开|举行|出席|参加|主持", label):
+        return False
+    if cls == "Organization" and resources.cue_regex("{SPEECH_VERB}|会见|会谈|出席|参加|分别|访问|致电|举行|召开").search(label):
         return False
     if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
         return False
