@@ -139,6 +139,8 @@ def _plausible(label: str, cls: str) -> bool:
         return False
     if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
         return False
+    if cls == "Programme" and resources.cue_regex("[和与及](?:{PROG_HEAD})$").search(label):
+        return False  # 基础设施和平台: a coordinated noun, not a name with its head
     if "、" in label and cls == "Programme":  # 扁平化、项目化工作机制, not 联系和服务妇女群众、深化妇联改革
         verbs = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{ADV})")
         if any(verbs.match(chunk) for chunk in label.split("、")[1:]):
@@ -300,7 +302,8 @@ def _typed_lists(s: Sentence) -> Iterator[Mention]:
 
 def _resolve_overlaps(cands: list[Mention]) -> list[Mention]:
     """Keep the longest span where spans overlap; ties go to the more confident rule."""
-    order = sorted(cands, key=lambda m: (-(m.end - m.start), -m.confidence, m.start, m.rule))
+    # a user's lexicon wins over everything; then the longest span, then the more confident rule
+    order = sorted(cands, key=lambda m: (m.rule != "lexicon.user", -(m.end - m.start), -m.confidence, m.start, m.rule))
     taken: list[tuple[int, int]] = []
     kept = []
     for m in order:
