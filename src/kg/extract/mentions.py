@@ -97,6 +97,10 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
             cut = _name_start(label) if rule.cls == "Programme" else 0
             if cut and len(label) - cut >= 4:
                 start, label = start + cut, label[cut:]
+                if not _plausible(label, rule.cls):  # …的工作格局: what is left is no name
+                    continue
+            if rule.cls == "Organization" and len(label) < 4 and lex.lookup(label) is None and rule.id == "org.suffix":
+                continue  # 以群众为中心 is no body
             if rule.cls == "Goal" and "和" in label:
                 for part, offset in _split_goal(label):
                     yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
@@ -164,7 +168,7 @@ def _adherence_lists(s: Sentence) -> Iterator[Mention]:
     for m in re.finditer(r"坚持((?:[\u4e00-\u9fff]{4,8}、)+[\u4e00-\u9fff]{4,8})(?=[，。；,;]|$)", s.text):
         pos = m.start(1)
         for item in m.group(1).split("、"):
-            if not resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|为)").match(item):
+            if not resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{PRIN_VERB}|{ADV}|为|把准|立足|直接|有效)").match(item):
                 yield _mention(s, pos, pos + len(item), item, "Principle", "principle.adherence-list", 0.55)
             pos += len(item) + 1
 
