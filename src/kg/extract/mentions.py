@@ -89,8 +89,9 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
             label, cut = _strip_front(m.group(group), rule.strip)
             start += cut
             label = label.strip(_QUOTES + " ")
-            if rule.cls == "Goal" and "更加" in label:  # 使妇联组织更加充满活力 -> 充满活力
-                cut = label.index("更加") + 2
+            if rule.cls == "Goal":  # 使妇联组织更加充满活力 -> 充满活力; 推动城市实现高质量发展 -> 高质量发展
+                inner = list(resources.cue_regex("更加|{GOAL_VERB}").finditer(label))
+                cut = inner[-1].end() if inner and len(label) - inner[-1].end() >= 4 else 0
                 start, label = start + cut, label[cut:]
             if len(label) < 2 or not _plausible(label, rule.cls):
                 continue
