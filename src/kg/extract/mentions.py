@@ -38,6 +38,8 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         kept += _party_in_principles(s, kept)
         kept += _numbered_wholes(s, toks, kept)
         found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
+    found += _repeats(found, sentences)
+    found.sort(key=lambda m: (m.start, m.end))
     named = {m.label for m in found}
     found = [m for m in found if m.rule != "lexicon.member" or _whole_named(m.label, named, lex)]
     found = _whole_members(doc, found, sentences, lex)
@@ -126,8 +128,8 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
                 yield _mention(s, end - len(right), end, right, cls, rule.id, rule.confidence)
                 continue
             yield _mention(s, start, end, label, cls, rule.id, rule.confidence, aliases=aliases)
-            if rule.id == "prog.verb-head":  # 实施X计划和Y项目: the second of a pair shares the verb
-                nxt = _AND_NEXT().match(s.text, m.end(group))
+            if rule.id in ("prog.verb-head", "goal.verb-head"):  # 实施X计划和Y项目: the pair shares the verb
+                nxt = _and_next("PROG_HEAD" if cls == "Programme" else "GOAL_HEAD").match(s.text, m.end(group))
                 if nxt and _plausible(nxt.group("label"), cls):
                     yield _mention(s, nxt.start("label"), nxt.end("label"), nxt.group("label"), cls, rule.id, rule.confidence)
 
@@ -159,9 +161,8 @@ def _plausible(label: str, cls: str) -> bool:
     return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
 
 
-@cache
-def _AND_NEXT() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
-    return resources.cue_regex(r"(?:和|及|以及|与)(?P<label>[\u4e00-\u9fff]{2,18}?(?:{PROG_HEAD}))(?=[，。；、,;]|$|等)")
+def _and_next(heads: str) -> re.Pattern[str]:
+    return resources.cue_regex(r"(?:和|及|以及|与)(?P<label>[\u4e00-\u9fff]{2,18}?(?:{" + heads + r"}))(?=[，。；、,;]|$|等)")
 
 
 def _adherence_lists(s: Sentence) -> Iterator[Mention]:
@@ -273,6 +274,31 @@ def _typed_list_regex() -> re.Pattern[str]:
     heads = resources.alternation(list(resources.cues()["LIST_HEAD_CLASS"]))
     item = r"[\u4e00-\u9fffA-Za-z0-9+＋—·“”]{2,16}"
     return re.compile(rf"((?:{item}、)+{item})等[\u4e00-\u9fff]{{0,4}}?({heads})(?![\u4e00-\u9fff])")
+
+
+REPEAT_CLASSES = ("Programme", "Principle", "Goal", "Policy", "Organization")
+
+
+def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Mention]:
+    """One name, one thing, in one document: a name a rule found once (推进共青团改革) is a mention
+    wherever else it stands in the text (共青团改革必须坚持…), if nothing else is there."""
+    names: dict[str, Mention] = {}
+    for m in found:
+        if m.cls in REPEAT_CLASSES and not m.rule.startswith("lexicon") and len(m.surface) >= 4 and m.surface == m.label:
+            names.setdefault(m.surface, m)
+    if not names:
+        return []
+    pattern = re.compile(resources.alternation(list(names)))
+    taken = [(m.start, m.end) for m in found]
+    out = []
+    for s in sentences:
+        for hit in pattern.finditer(s.text):
+            a, b = s.start + hit.start(), s.start + hit.end()
+            if all(b <= x or y <= a for x, y in taken):
+                first = names[hit.group()]
+                out.append(Mention(a, b, hit.group(), first.label, first.cls, "doc.repeat", s.index, first.confidence))
+                taken.append((a, b))
+    return out
 
 
 def _typed_lists(s: Sentence) -> Iterator[Mention]:

@@ -47,7 +47,8 @@ class _M:
 def _cue(name: str, *, suffix: str = "") -> re.Pattern[str]:
     # the cue, then adverbs and further verbs of a chain (围绕统筹推进“五位一体”, 完善落实…)
     chain = resources.expand("(?:{ADV}|{RUN_VERB}|{GOAL_VERB}|协调|统筹)*")
-    return re.compile(resources.expand("(?:{" + name + "})") + r"(?:了|好|起)?" + chain + suffix + r"[“《]?$")
+    quoted = r"(?:[\u4e00-\u9fff]{0,6}?“|[“《])?"  # 实行工作力量“减上补下”: a short object before a quoted name
+    return re.compile(resources.expand("(?:{" + name + "})") + r"(?:了|好|起)?" + chain + suffix + quoted + "$")
 
 
 def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], resolved: Resolved) -> list[Relation]:
@@ -186,7 +187,7 @@ class _Context:
         before = self.before(x)
         after = self.s.text[x.m.end - self.s.start :]
         measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
-        if re.search(r"以[^，。；]{0,12}$", before) and re.match(measure, after):
+        if re.search(r"以[^，。；]{0,20}$", before) and re.match(measure, after):
             return True
         if x.m.rule in ("principle.as-requirement", "principle.named-principle"):
             return True  # 把懂农业…作为基本要求, 把…原则体现到各个方面: holding to it is the statement
@@ -245,7 +246,10 @@ class _Context:
         else:
             chosen = (list(self.focus) or self.topic) + self.speaker
         classes = {y.iri: y.cls for y in self.ms}
-        return [c for c in chosen if classes.get(c, "Organization") in allowed or c in self.focus or c in self.topic]
+        kept = [c for c in chosen if classes.get(c, "Organization") in allowed or c in self.focus or c in self.topic]
+        if not kept and chosen and "Organization" in allowed:  # 共青团改革必须…构建X: the body behind the programme
+            kept = [c for c in (list(self.focus) or self.topic) if classes.get(c, "Organization") in allowed]
+        return kept
 
     def _fronted(self, x: _M) -> bool:
         """A cue in a fronted adverbial (在党的领导下，工会…): the subject follows."""
@@ -372,6 +376,19 @@ def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
             if re.match(titles, gap) and not (org.m.label.endswith("书记处") and gap.startswith("书记")):
                 yield rel(org.iri, "ledBy", person, "rel.ledBy.title", 0.75, person.m)
             break
+    orgs = [x for x in ms if x.cls == "Organization"]
+    for i, led in enumerate(orgs):  # 加大党委和政府对共青团工作的领导: 共青团 ledBy 党委, 政府
+        after = s.text[led.m.end - s.start :]
+        if re.match(r"^(?:组织)?(?:工作)?的(?:统一|全面|绝对)?领导", after):
+            leaders = []
+            for j in range(i - 1, -1, -1):
+                gap = s.text[orgs[j].m.end - s.start : (orgs[j + 1] if j + 1 < i else led).m.start - s.start]
+                if gap == "对" or (leaders and gap in ("和", "、", "与")):
+                    leaders.append(orgs[j])
+                else:
+                    break
+            for leader in leaders:
+                yield rel(led.iri, "ledBy", leader, "rel.ledBy.over", 0.7, led.m)
     for m in re.finditer(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)", s.text):
         p = next((x for x in ms if x.cls == "Person" and x.m.start - s.start == m.start("p")), None)
         o = next((x for x in ms if x.cls == "Organization" and x.m.start - s.start == m.start("o")), None)
