@@ -162,7 +162,8 @@ def _plausible(label: str, cls: str) -> bool:
 
 
 def _and_next(heads: str) -> re.Pattern[str]:
-    return resources.cue_regex(r"(?:和|及|以及|与)(?P<label>[\u4e00-\u9fff]{2,18}?(?:{" + heads + r"}))(?=[，。；、,;]|$|等)")
+    label = r"(?P<label>[\u4e00-\u9fff]{2,18}?(?:{" + heads + r"}))"
+    return resources.cue_regex(r"(?:和|及|以及|与)" + label + r"(?=[，。；、,;]|$|等)")
 
 
 def _adherence_lists(s: Sentence) -> Iterator[Mention]:

@@ -380,7 +380,7 @@ def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
     for i, led in enumerate(orgs):  # 加大党委和政府对共青团工作的领导: 共青团 ledBy 党委, 政府
         after = s.text[led.m.end - s.start :]
         if re.match(r"^(?:组织)?(?:工作)?的(?:统一|全面|绝对)?领导", after):
-            leaders = []
+            leaders: list[_M] = []
             for j in range(i - 1, -1, -1):
                 gap = s.text[orgs[j].m.end - s.start : (orgs[j + 1] if j + 1 < i else led).m.start - s.start]
                 if gap == "对" or (leaders and gap in ("和", "、", "与")):
