@@ -170,8 +170,8 @@ def _adherence_lists(s: Sentence) -> Iterator[Mention]:
     """坚持工业农业一起抓、城市农村一起抓: the parallel slogans a body holds to, each a principle."""
     for m in re.finditer(r"坚持((?:[\u4e00-\u9fff]{4,8}、)+[\u4e00-\u9fff]{4,8})(?=[，。；,;]|$)", s.text):
         pos = m.start(1)
+        verb_phrase = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{PRIN_VERB}|{ADV}|为|把准|立足|直接|有效)")
         for item in m.group(1).split("、"):
-            verb_phrase = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{PRIN_VERB}|{ADV}|为|把准|立足|直接|有效)")
             if not verb_phrase.match(item):
                 yield _mention(s, pos, pos + len(item), item, "Principle", "principle.adherence-list", 0.55)
             pos += len(item) + 1
