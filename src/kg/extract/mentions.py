@@ -26,8 +26,8 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
     found: list[Mention] = []
     for s in sentences:
         cands = list(_lexicon_mentions(s, lex))
-        cands += _rule_mentions(s, lex)
         toks = tokens(s.text, tk, offset=s.start)
+        cands += _rule_mentions(s, lex, {a for a, _, _ in toks})
         cands += _party_mentions(s, toks)
         cands += _person_mentions(s, toks, lex)
         cands += _policy_heading(s, lex)
@@ -81,7 +81,8 @@ def _strip_front(label: str, words: tuple[str, ...]) -> tuple[str, int]:
     return label, cut
 
 
-def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
+def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterator[Mention]:
+    """Mentions from the regex rules; a body's or meeting's name starts where a word starts."""
     for rule in resources.mention_rules():
         for m in rule.regex.finditer(s.text):
             group = next((g for g in m.groupdict() if g.startswith("label") and m.group(g)), None)
@@ -91,6 +92,17 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
             label, cut = _strip_front(m.group(group), rule.strip)
             start += cut
             label = label.strip(_QUOTES + " ")
+            if rule.cls in TRIMMED and s.text[m.start(group) - 1 : m.start(group)] != "“":
+                cut = _name_stop(label)  # 袁家军从深刻认识四中全会 -> 四中全会
+                start, label = start + cut, label[cut:]
+            if rule.cls in ("Organization", "Event") and s.start + start not in token_starts:
+                continue  # 亚太经|合组织…会议: a name does not start inside a word
+            if rule.cls == "Event" and len(label) < 4:
+                continue
+            if rule.id in ("prog.quoted-after-verb", "principle.quoted-after-verb") and len(label) < 4:
+                continue  # 坚持“拉手”而不是“松手”: a short quoted word after a verb is a figure of speech
+            if rule.cls == "Policy" and rule.id == "policy.quoted" and not _policy_title(label, s.text[m.end():]):
+                continue  # 《求是》, 《长安吟咏》, a speech's title: works, not policy documents
             if rule.cls == "Goal":  # 使妇联组织更加充满活力 -> 充满活力; 推动城市实现高质量发展 -> 高质量发展
                 inner = list(resources.cue_regex("更加|{GOAL_VERB}").finditer(label))
                 cut = inner[-1].end() if inner and len(label) - inner[-1].end() >= 4 else 0
@@ -105,7 +117,7 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
             if rule.cls == "Organization" and len(label) < 4 and lex.lookup(label) is None and rule.id == "org.suffix":
                 continue  # 以群众为中心 is no body
             if rule.cls == "Goal" and "和" in label:
-                for part, offset in _split_goal(label):
+                for part, offset in _split_goal(label, lex):
                     yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
                 continue
             if rule.cls == "Organization" and lex.lookup(label) is None:  # 李强分别会见世界银行 -> 世界银行
@@ -135,18 +147,18 @@ def _rule_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
 
 
 _GENERIC_LABELS = re.compile(
-    r"^(?:各|这|该|此|其|相关|有关|有效|长效|相应|各项|各类|各种|重要|一批|若干|多种|新的|体制|工作|服务|管理|配套|基层|自身|内部|整体|全面|实施|考核)+"
+    r"^(?:各|这|该|此|其|相关|有关|有效|长效|相应|各项|各类|各种|重要|一批|若干|多种|新的|体制|工作|服务|管理|配套|基层|自身|内部|整体|全面|实施|考核|上述|一系列|系列|多项|多场|参加上述)+"
     r"(?:重大|重点|主要|新|各项|激励|政策)?(?:工作)?(?:机制|制度|体系|平台|模式|格局|建设|活动|计划|改革|工程|项目|品牌|办法|意见|规定|方案)$"
 )
 
 
 def _plausible(label: str, cls: str) -> bool:
     """Reject spans that are grammar, not names: generic heads, clauses, stray punctuation."""
-    if _GENERIC_LABELS.match(label) or len(label) > 60:
+    if _GENERIC_LABELS.match(label) or len(label) > 60 or (cls == "Goal" and len(label) < 4):
         return False
     if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
         return False
-    if cls == "Programme" and resources.cue_regex("[和与及](?:{PROG_HEAD})$").search(label):
+    if cls == "Programme" and resources.cue_regex("^(?:{PROG_HEAD})$|[和与及](?:{PROG_HEAD})$").search(label):
         return False  # 基础设施和平台: a coordinated noun, not a name with its head
     if "、" in label and cls == "Programme":  # 扁平化、项目化工作机制, not 联系和服务妇女群众、深化妇联改革
         verbs = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{ADV})")
@@ -188,15 +200,36 @@ def _name_start(label: str) -> int:
     return cut
 
 
-def _split_goal(label: str) -> list[tuple[str, int]]:
-    """男女平等和妇女全面发展 -> the conjuncts that end in an outcome head (with their offsets)."""
+TRIMMED = ("Organization", "Event", "Programme", "Principle")
+
+
+def _name_stop(label: str) -> int:
+    """Where a name starts after the last word that never stands inside a name (0 if none)."""
+    stops = list(resources.cue_regex("{NAME_STOP}").finditer(label))
+    return stops[-1].end() if stops and len(label) - stops[-1].end() >= 2 else 0
+
+
+def _policy_title(label: str, after: str) -> bool:
+    """《…》 names a policy document when its title ends like one (意见, 条例, 规划 …, maybe with
+    （试行）/（草案）), or when it is only a short reference (《方案》)."""
+    core = re.sub(r"[（(][^）)]{1,12}[）)]$", "", label)
+    return bool(resources.cue_regex("(?:{POLICY_TITLE_HEAD})$").search(core))
+
+
+def _split_goal(label: str, lex: Lexicon) -> list[tuple[str, int]]:
+    """男女平等和妇女全面发展 -> 妇女全面发展 (男女平等 is a known principle); 国家治理体系和
+    治理能力现代化 stays whole (its first conjunct shares the second's head)."""
     heads = tuple(resources.cue_list("GOAL_HEAD"))
-    parts, pos = [], 0
+    parts, pos, whole = [], 0, True
     for part in label.split("和"):
         if len(part) >= 4 and part.endswith(heads):
             parts.append((part, pos))
+        elif lex.lookup(part) is not None:
+            whole = False
         pos += len(part) + 1
-    return parts or ([(label, 0)] if label.endswith(heads) else [])
+    if whole and len(parts) < len(label.split("和")):
+        return [(label, 0)] if label.endswith(heads) else []
+    return parts
 
 
 def _party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Mention]:
@@ -326,7 +359,7 @@ def _typed_lists(s: Sentence) -> Iterator[Mention]:
                 members.append(label)
                 yield _mention(s, pos, pos + len(it), label, cls, "list.member" if named_whole else "list.typed", 0.55)
             pos += len(it) + 1
-        if named_whole and len(members) >= 2:
+        if named_whole and len(members) >= 2 and _plausible(whole, cls):
             yield _mention(s, whole_start, whole_end, whole, cls, "list.whole", 0.6, members=tuple(members))
 
 
