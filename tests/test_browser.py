@@ -233,6 +233,7 @@ def test_reference_article(open_page: Any, tmp_path: Path) -> None:
     from kg import pipeline
 
     result = pipeline.build([REFERENCE], out=tmp_path)
+    assert viewer.render(result.graph) == (tmp_path / "graph.html").read_text("utf-8")  # deterministic
     p = open_page(tmp_path / "graph.html")
     n = entity_count(result.graph)
     assert n > 20
@@ -259,4 +260,23 @@ def test_focus_in_a_large_graph_lays_out_the_neighbourhood(open_page: Any) -> No
     p.page.click("#reset")
     assert p.js("kgViewer.nodeView.length") == viewer.PHYSICS_LIMIT + 52
     assert p.js("() => kgViewer.network.getPositions()") == before  # everything back where it was
+    p.clean()
+
+
+def test_an_empty_graph_loads(open_page: Any) -> None:
+    p = open_page(viewer.render(Graph()))
+    assert p.js("kgViewer.network.body.nodeIndices.length") == 0
+    assert p.page.locator("#status").inner_text().startswith("显示 Showing 0 / 0")
+    p.clean()
+
+
+def test_a_focused_page_opens_on_its_entity(open_page: Any) -> None:
+    from test_viewer import hub_graph
+
+    p = open_page(viewer.render(hub_graph(4), focus="项目1"))
+    assert p.js("kgViewer.network.body.nodeIndices.length") == 4
+    assert p.page.locator("#panel h2").inner_text() == "项目1"
+    assert p.page.locator("#counts").inner_text() == "4 / 6 实体 entities · 5 关系 relations"
+    p = open_page(viewer.render(hub_graph(4), focus="别名2", depth=0))  # by an alias
+    assert p.page.locator("#panel h2").inner_text() == "项目2"
     p.clean()

@@ -46,6 +46,9 @@ WRAP = 8  # characters per line of a node label
 
 Ranges = list[tuple[int, int]]  # highlighted [start, end) spans in UTF-16 units of a sentence
 EdgeKey = tuple[URIRef, str, URIRef]  # subject, relation local name, object
+# provenance terms read once per node: looked up here once (a DefinedNamespace lookup is slow)
+_REFERSTO, _INSENTENCE, _INDOCUMENT, _TEXT = KG.refersTo, KG.inSentence, KG.inDocument, KG.text
+_STARTOFFSET, _ENDOFFSET, _SURFACEFORM = KG.startOffset, KG.endOffset, KG.surfaceForm
 
 
 @dataclass
@@ -103,17 +106,22 @@ def render(graph: Graph, *, title: str | None = None, top: int | None = None, fo
 
 
 def _read(g: Graph) -> _Model:
+    v = _Values(g)
     doc_iris = sorted(d for d in set(g.subjects(RDF.type, KG.Document)) if isinstance(d, URIRef))
     doc_index = {d: i for i, d in enumerate(doc_iris)}
-    docs = [{"title": _text(g, d, DCTERMS.title) or _tail(d), "date": _text(g, d, DCTERMS.date),
-             "id": _text(g, d, DCTERMS.identifier)} for d in doc_iris]  # fmt: skip
+    docs = [{"title": v.text(d, DCTERMS.title) or _tail(d), "date": v.text(d, DCTERMS.date),
+             "id": v.text(d, DCTERMS.identifier)} for d in doc_iris]  # fmt: skip
+    aliases, found_in = defaultdict(set), defaultdict(set)
+    for x, alias in g.subject_objects(SKOS.altLabel):
+        aliases[x].add(str(alias))
+    for x, d in g.subject_objects(PROV.wasDerivedFrom):
+        if d in doc_index:
+            found_in[x].add(doc_index[d])  # type: ignore[index]
     entities: dict[URIRef, _Entity] = {}
     for cls in ENTITY_CLASSES:  # an entity typed twice keeps the first class in this order
         for iri in sorted(x for x in set(g.subjects(RDF.type, term(cls))) if isinstance(x, URIRef) and x not in entities):
-            label = _text(g, iri, SKOS.prefLabel) or _tail(iri)
-            aliases = sorted({str(a) for a in g.objects(iri, SKOS.altLabel)} - {label})
-            found_in = {doc_index[d] for d in g.objects(iri, PROV.wasDerivedFrom) if isinstance(d, URIRef) and d in doc_index}
-            entities[iri] = _Entity(iri, cls, label, aliases, found_in)
+            label = v.text(iri, SKOS.prefLabel) or _tail(iri)
+            entities[iri] = _Entity(iri, cls, label, sorted(aliases[iri] - {label}), set(found_in[iri]))
     edges: dict[EdgeKey, dict[int, Ranges]] = {}
     for prop in RELATIONS:
         for subj, obj in g.subject_objects(term(prop)):
@@ -122,16 +130,16 @@ def _read(g: Graph) -> _Model:
     # the mentions and assertions that cite a sentence: (entity or relation, node, sentence)
     cites: list[tuple[URIRef | EdgeKey, Node, URIRef]] = []
     for m in g.subjects(RDF.type, KG.Mention):
-        ent, sent = _iri(g, m, KG.refersTo), _iri(g, m, KG.inSentence)
+        ent, sent = v.iri(m, _REFERSTO), v.iri(m, _INSENTENCE)
         if ent is not None and ent in entities and sent is not None:
             cites.append((ent, m, sent))
     for a in g.subjects(RDF.type, KG.Assertion):
-        s, p, o, sent = (_iri(g, a, q) for q in (RDF.subject, RDF.predicate, RDF.object, KG.inSentence))
+        s, p, o, sent = (v.iri(a, q) for q in (RDF.subject, RDF.predicate, RDF.object, _INSENTENCE))
         prop = str(p).removeprefix(NS)
         if s is not None and o is not None and sent is not None and s in entities and o in entities and prop in RELATIONS:
             cites.append(((s, prop, o), a, sent))
-    info = {sent: (doc_index.get(_iri(g, sent, KG.inDocument) or sent, -1), _int(g.value(sent, KG.startOffset)),
-                   _text(g, sent, KG.text)) for sent in {c[2] for c in cites}}  # fmt: skip
+    info = {sent: (doc_index.get(v.iri(sent, _INDOCUMENT) or sent, -1), v.int(sent, _STARTOFFSET),
+                   v.text(sent, _TEXT)) for sent in {c[2] for c in cites}}  # fmt: skip
     order = sorted(info, key=lambda sent: (info[sent][0], info[sent][1] or 0, str(sent)))
     index = {sent: i for i, sent in enumerate(order)}
     for key, node, sent in cites:
@@ -142,43 +150,59 @@ def _read(g: Graph) -> _Model:
         else:
             evidence = edges.setdefault(key, {})
         spans = evidence.setdefault(index[sent], [])
-        span = _span(g, node, base, text)
+        span = _span(v, node, base, text)
         if span and span not in spans:
             spans.append(span)
     return _Model(docs, [(info[sent][0], info[sent][2]) for sent in order], entities, edges)
 
 
-def _iri(g: Graph, s: Node, p: URIRef) -> URIRef | None:
-    value = g.value(s, p)
-    return value if isinstance(value, URIRef) else None
+class _Values:
+    """One value per subject of each property, read in bulk (a lookup per node is slow in rdflib).
+    Of several values, a Chinese or untagged one wins, then the smallest."""
+
+    def __init__(self, g: Graph) -> None:
+        self.g, self.cache = g, dict[URIRef, dict[Node, Node]]()
+
+    def of(self, p: URIRef) -> dict[Node, Node]:
+        if p not in self.cache:
+            best: dict[Node, Node] = {}
+            for s, o in self.g.subject_objects(p):
+                if s not in best or _rank(o) < _rank(best[s]):
+                    best[s] = o
+            self.cache[p] = best
+        return self.cache[p]
+
+    def text(self, s: Node, p: URIRef) -> str:
+        value = self.of(p).get(s)
+        return str(value) if isinstance(value, Literal) else ""
+
+    def iri(self, s: Node, p: URIRef) -> URIRef | None:
+        value = self.of(p).get(s)
+        return value if isinstance(value, URIRef) else None
+
+    def int(self, s: Node, p: URIRef) -> int | None:
+        try:
+            value = self.of(p).get(s)
+            return int(value) if isinstance(value, Literal) else None
+        except (TypeError, ValueError):
+            return None
 
 
-def _text(g: Graph, s: Node, p: URIRef) -> str:
-    """One literal value, preferring Chinese or untagged ones; the smallest wins ties."""
-    values = [o for o in g.objects(s, p) if isinstance(o, Literal)]
-    if not values:
-        return ""
-    return str(min(values, key=lambda o: (o.language not in (None, "zh"), str(o))))
-
-
-def _int(node: Node | None) -> int | None:
-    try:
-        return int(node) if isinstance(node, Literal) else None
-    except (TypeError, ValueError):
-        return None
+def _rank(o: Node) -> tuple[bool, str]:
+    return getattr(o, "language", None) not in (None, "zh"), str(o)
 
 
 def _tail(iri: URIRef) -> str:
     return unquote(str(iri).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])
 
 
-def _span(g: Graph, x: Node, base: int | None, text: str) -> tuple[int, int] | None:
+def _span(v: _Values, x: Node, base: int | None, text: str) -> tuple[int, int] | None:
     """Where ``x`` (a mention or assertion) lies in its sentence (which starts at ``base``), in UTF-16 units."""
-    start, end = _int(g.value(x, KG.startOffset)), _int(g.value(x, KG.endOffset))
+    start, end = v.int(x, _STARTOFFSET), v.int(x, _ENDOFFSET)
     if start is not None and end is not None and base is not None and 0 <= start - base < end - base <= len(text):
         a, b = start - base, end - base
     else:  # no offsets, or offsets outside the sentence: look for the surface form
-        surface = _text(g, x, KG.surfaceForm)
+        surface = v.text(x, _SURFACEFORM)
         a = text.find(surface) if surface else -1
         if a < 0:
             return None
@@ -255,9 +279,10 @@ def _payload(model: _Model, keep: set[URIRef]) -> dict[str, Any]:
                                 "color": {"color": colour, "highlight": colour, "opacity": 0.85},
                                 "arrows": "" if p == "cooperatesWith" else "to", "ev": _evidence(ev),
                                 "d": sorted({model.sentences[i][0] for i in ev} - {-1})}  # fmt: skip
-        if parallel[(min(a, b), max(a, b))]:  # bend the second and later edges between two nodes apart
-            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * parallel[(min(a, b), max(a, b))]}
-        parallel[(min(a, b), max(a, b))] += 1
+        pair = (min(a, b), max(a, b))
+        if parallel[pair]:  # bend the second and later edges between two nodes apart
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.18 * parallel[pair]}
+        parallel[pair] += 1
         edges.append(edge)
     physics = len(ents) <= PHYSICS_LIMIT
     return {

@@ -58,7 +58,9 @@
     document.body.dataset.ready = "1";
     document.dispatchEvent(new Event("kg:ready"));
     if (data.meta.focusLabel) {
-      const i = ents.findIndex((e) => e.label === data.meta.focusLabel);
+      const f = data.meta.focusLabel;
+      let i = ents.findIndex((e) => e.label === f);
+      if (i < 0) i = ents.findIndex((e) => e.aliases.includes(f));
       if (i >= 0) select(i, false);
     }
   }
@@ -84,16 +86,15 @@
   // ------------------------------------------------------------------ title bar
   (function titleBar() {
     const docs = data.docs;
-    if (docs.length === 1) $("docs").append(docName(0));
+    if (docs.length === 1) $("docs").append("来自 Built from: " + docName(0));
     else if (docs.length > 1) {
       $("docs").append(h("details", {}, [
         h("summary", { text: "来自 " + docs.length + " 篇文档 Built from " + docs.length + " documents" }),
         h("ol", {}, docs.map((_, i) => h("li", { text: docName(i) }))),
       ]));
     }
-    let counts = ents.length + " 实体 entities · " + data.edges.length + " 关系 relations";
-    if (data.meta.entityCount !== ents.length) counts += " (图中共 " + data.meta.entityCount + " of the graph's entities)";
-    $("counts").textContent = counts;
+    const drawn = data.meta.entityCount === ents.length ? "" : " / " + data.meta.entityCount;
+    $("counts").textContent = ents.length + drawn + " 实体 entities · " + data.edges.length + " 关系 relations";
   })();
 
   // ------------------------------------------------------------------ legend and filters
@@ -196,7 +197,13 @@
   }
   const panel = $("panel");
   const closeButton = () => h("button", { class: "close", type: "button", title: "关闭 Close", text: "×", onclick: closePanel });
-  function closePanel() { panel.hidden = true; }
+  /** Show or hide the panel; the canvas takes the width it frees or gives up at once. */
+  function showPanel(on) {
+    if (panel.hidden !== on) return;
+    panel.hidden = !on;
+    network.setSize("100%", "100%");
+  }
+  const closePanel = () => showPanel(false);
   const relLabel = (e) => props[e.p].zh + " " + props[e.p].en;
   function relationItem(e, id) {
     const out = e.from === id;
@@ -226,7 +233,7 @@
       h("h3", { text: "文档 Documents" }),
       h("ul", {}, ent.d.map((i) => h("li", { text: docName(i) }))),
     );
-    panel.hidden = false;
+    showPanel(true);
     panel.scrollTop = 0;
   }
   function openEdge(eid) {
@@ -242,15 +249,15 @@
       h("h3", { text: "证据 Evidence (" + e.ev.length + ")" }),
       evidenceList(e.ev, 20),
     );
-    panel.hidden = false;
+    showPanel(true);
   }
   function select(id, move) {
     if (!nodeOk(id)) showAll();
     state.selected = id;
     $("focus").disabled = false;
     network.selectNodes([id]);
-    if (move) network.focus(id, { scale: Math.max(network.getScale(), 1), animation: false });
     openEntity(id);
+    if (move) network.focus(id, { scale: Math.max(network.getScale(), 1), animation: false });
   }
   network.on("click", (p) => {
     if (p.nodes.length) select(p.nodes[0], false);
