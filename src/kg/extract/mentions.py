@@ -120,6 +120,10 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
                 for part, offset in _split_goal(label, lex):
                     yield _mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)
                 continue
+            if rule.cls == "Organization" and lex.lookup(label) is None:  # 中国邮政储蓄银行“三农”金融事业部: the unit
+                parent = next((k for k in range(len(label) - 3, 3, -1) if _is_body(lex, label[:k])), 0)
+                if parent and resources.cue_regex("(?:{UNIT_SUFFIX})$").search(label):
+                    start, label = start + parent, label[parent:]
             if rule.cls == "Organization" and lex.lookup(label) is None:  # 李强分别会见世界银行 -> 世界银行
                 known = next((k for k in range(1, len(label) - 3) if (e := lex.lookup(label[k:])) and e.cls == "Organization"), 0)
                 if known:
@@ -201,6 +205,11 @@ def _name_start(label: str) -> int:
 
 
 TRIMMED = ("Organization", "Event", "Programme", "Principle")
+
+
+def _is_body(lex: Lexicon, name: str) -> bool:
+    entry = lex.lookup(name)
+    return entry is not None and entry.cls == "Organization"
 
 
 def _name_stop(label: str) -> int:

@@ -138,6 +138,19 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
     if party:
         for subj in _not_party_organs(ctx.under_party(), labels):
             yield rel(subj, "ledBy", party, "rel.ledBy.party", 0.7)
+    for leader, governed in ctx.under_body():
+        for subj in governed:
+            yield rel(subj, "ledBy", leader, "rel.ledBy.over", 0.7)
+    for i, (a, b) in enumerate(zip(ms, ms[1:], strict=False)):  # 中国农业银行“三农”金融事业部: a unit of its parent
+        unit = resources.cue_regex("(?:{UNIT_SUFFIX})$").search(b.m.label) and b.m.label not in resources.cue_list("LOCAL_BODY")
+        if a.cls == b.cls == "Organization" and a.m.end == b.m.start and unit:
+            parents = [a]
+            for c in reversed(ms[:i]):  # 中国农业银行、中国邮政储蓄银行“三农”金融事业部: each bank's unit
+                if c.cls != "Organization" or s.text[c.m.end - s.start : parents[-1].m.start - s.start] != "、":
+                    break
+                parents.append(c)
+            for parent in parents:
+                yield rel(b.iri, "partOf", parent, "rel.partOf.unit", 0.65, b.m)
     yield from _cooperation(s, ms, rel)
 
 
@@ -291,14 +304,19 @@ class _Context:
 
     def under_party(self) -> list[str]:
         """Bodies said to work under the Party's leadership: ``在党的领导下，工会…``, ``党直接领导的群众组织``."""
-        text = self.s.text
-        if re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", text):
-            m = re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", text)
-            assert m is not None
-            pos = self.s.start + m.start()
-            groups = [g for p, g in self.groups if p > pos] or [g for p, g in self.groups if p < pos]
-            return groups[0] if groups else []
-        return []
+        m = re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", self.s.text)
+        return self._governed(self.s.start + m.start()) if m else []
+
+    def under_body(self) -> Iterator[tuple[_M, list[str]]]:
+        """``在市委的坚强领导下，区妇联…``: a named body's leadership over the clause's subject."""
+        for x in self.ms:
+            if x.cls == "Organization" and self.before(x).endswith("在"):
+                if re.match(r"^的?(?:坚强|正确|统一|直接)?领导下", self.s.text[x.m.end - self.s.start :]):
+                    yield x, [g for g in self._governed(x.m.start) if g != x.iri]
+
+    def _governed(self, pos: int) -> list[str]:
+        groups = [g for p, g in self.groups if p > pos] or [g for p, g in self.groups if p < pos]
+        return groups[0] if groups else list(self.focus)
 
 
 def _wholes(mentions: list[Mention], resolved: Resolved) -> Iterator[Relation]:
