@@ -202,6 +202,8 @@ class _Context:
         measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
         if re.search(r"以[^，。；]{0,20}$", before) and re.match(measure, after):
             return True
+        if before.endswith("从") and after.startswith("出发"):
+            return True  # 从党和国家工作大局出发: the standpoint one starts from
         if x.m.rule in ("principle.as-requirement", "principle.named-principle"):
             return True  # 把懂农业…作为基本要求, 把…原则体现到各个方面: holding to it is the statement
         if re.search(r"(?:保持和增强|增强|保持)[^，。；]{0,16}的$", before) and x.m.label.endswith("性"):
