@@ -125,6 +125,14 @@ def _focus_labels(doc: Document, mentions: list[Mention], lex: Lexicon, orgs: se
                 found.append(label)
         if found:
             return found[:2]
+    # a news report of a document: 国务院办公厅印发《…意见》: the issuer speaks through it
+    first = min((m.sentence for m in mentions), default=-1)
+    for m in mentions:
+        if m.sentence == first and m.cls == "Policy":
+            lead = text[max(0, m.start - 12) : m.start]
+            body = [o for o in mentions if o.cls == "Organization" and o.sentence == first and o.end <= m.start]
+            if body and re.search(r"(?:印发|发布|出台|颁布)了?[《“]?$", lead):
+                return [normalise_label(body[-1].label)]
     return []
 
 
