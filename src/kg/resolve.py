@@ -148,7 +148,7 @@ def _generic_target(label: str, generic: list[str], focus: list[str], canon: dic
             names += list(entry.aliases)
         if any(n.endswith(core) and n != core for n in names):
             return f
-    return None
+    return core if core != label and core in generic else None  # 工会组织 is 工会
 
 
 def _region(focus: list[str], lex: Lexicon) -> str:

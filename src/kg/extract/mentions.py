@@ -174,6 +174,8 @@ def _plausible(label: str, cls: str) -> bool:
         return False
     if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
         return False
+    if cls == "Organization" and re.match(r"^(?:要|应|须|需|并|且|就|才|能|会)", label):
+        return False  # 要加大市委: a modal and a verb before a body
     return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
 
 
@@ -338,6 +340,10 @@ def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Ment
     for s in sentences:
         for hit in pattern.finditer(s.text):
             a, b = s.start + hit.start(), s.start + hit.end()
+            inside = [m for m in found if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
+            for m in inside:  # 基层妇联组织改革 wins over the 妇联组织 inside it
+                found.remove(m)
+                taken.remove((m.start, m.end))
             if all(b <= x or y <= a for x, y in taken):
                 first = names[hit.group()]
                 out.append(Mention(a, b, hit.group(), first.label, first.cls, "doc.repeat", s.index, first.confidence))
