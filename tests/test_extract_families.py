@@ -78,3 +78,23 @@ def test_the_subject_of_one_sentence_carries_to_the_next(extract: Extract) -> No
     x = extract("工会组织要坚持以职工为中心。要深化“劳动竞赛”活动。要完善服务体系。要实施“职工书屋”工程。")
     assert ("工会", "runs", "劳动竞赛") in x.relations  # the next sentence
     assert ("工会", "runs", "职工书屋") not in x.relations  # three sentences on: too far
+
+
+def test_a_person_after_a_title_even_when_jieba_splits_the_name(extract: Extract) -> None:
+    x = extract("省妇联主席李红梅出席会议并讲话。省委副书记张建国、省政协副主席王丽参加会议。")
+    for name in ("李红梅", "张建国", "王丽"):
+        assert x.entities.get(name) == "Person", name
+    assert ("省妇联", "ledBy", "李红梅") in x.relations  # the head by title
+    assert not {r for r in x.relations if r[2] in ("张建国", "王丽")}  # deputies lead nothing
+
+
+def test_a_numbered_whole_spelled_out_after_it(extract: Extract) -> None:
+    x = extract("（作者为北京市总工会主席）坚持“三个服务”，即服务职工、服务企业、服务大局。")
+    assert {("三个服务", "hasComponent", m) for m in ("服务职工", "服务企业", "服务大局")} <= x.relations
+    assert ("北京市总工会", "guidedBy", "三个服务") in x.relations
+
+
+def test_bodies_of_a_region_working_together(extract: Extract) -> None:
+    x = extract("北京市总工会与北京市人社局签署合作协议，联合开展“首都职工技能大赛”。")
+    assert x.entities.get("北京市人社局") == "Organization"
+    assert ("北京市总工会", "cooperatesWith", "北京市人社局") in x.relations

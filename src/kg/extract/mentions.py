@@ -254,29 +254,36 @@ def _person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon
     surnames = str(resources.cues()["SURNAMES"])
     attend = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
 
-    def is_name(w: str) -> bool:
+    def name_at(j: int) -> tuple[int, int, str, int] | None:
+        """A person's name starting at token ``j`` (jieba may cut 李红梅 as 李|红梅): start, end, name, next token."""
+        if j >= len(toks):
+            return None
+        a, b, w = toks[j]
         known = lex.lookup(w)
         if known is not None:
-            return known.cls == "Person"
-        return 2 <= len(w) <= 3 and w[0] in surnames and bool(_CJK.match(w))
+            return (a, b, w, j + 1) if known.cls == "Person" else None
+        if 2 <= len(w) <= 3 and w[0] in surnames and _CJK.match(w):
+            return a, b, w, j + 1
+        if len(w) == 1 and w in surnames and j + 1 < len(toks) and 1 <= len(toks[j + 1][2]) <= 2 and _CJK.match(toks[j + 1][2]):
+            return a, toks[j + 1][1], w + toks[j + 1][2], j + 2
+        return None
 
     for i, (_start, _end, w) in enumerate(toks):
         if w not in titles:
             continue
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        prv = toks[i - 1] if i > 0 else None
-        if nxt and is_name(nxt[2]):
-            after = s.text[nxt[1] - s.start :]
+        found = name_at(i + 1)
+        if found:
+            a, b, name, j = found
+            after = s.text[b - s.start :]
             if attend.match(after) or not after or re.match(r"^[，。、]", after):
-                yield Mention(nxt[0], nxt[1], nxt[2], nxt[2], "Person", "person.title", s.index, 0.8)
+                yield Mention(a, b, name, name, "Person", "person.title", s.index, 0.8)
                 # a list of names after the first: 李克强、张德江、俞正声出席
-                j = i + 2
-                while j + 1 < len(toks) and toks[j][2] == "、" and is_name(toks[j + 1][2]):
-                    a, b, name = toks[j + 1]
+                while j < len(toks) and toks[j][2] == "、" and (more := name_at(j + 1)):
+                    a, b, name, j = more
                     yield Mention(a, b, name, name, "Person", "person.list", s.index, 0.75)
-                    j += 2
-        if prv and is_name(prv[2]) and w in ("总书记", "主席", "同志", "总理", "委员长"):
-            yield Mention(prv[0], prv[1], prv[2], prv[2], "Person", "person.title", s.index, 0.8)
+        prv = toks[i - 1] if i > 0 else None
+        if prv and w in ("总书记", "主席", "同志", "总理", "委员长") and (before := name_at(i - 1)) and before[1] == prv[1]:
+            yield Mention(before[0], before[1], before[2], before[2], "Person", "person.title", s.index, 0.8)
     # a list of names that opens a sentence and ends in a verb of attending: 丁薛祥、孙春兰参加谈话
     m = re.match(r"^((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:参加|出席|陪同|分别)", s.text)
     if m:
@@ -446,6 +453,7 @@ def _numbered_wholes(s: Sentence, toks: list[tuple[int, int, str]], kept: list[M
 def _whole_members(doc: Document, found: list[Mention], sentences: tuple[Sentence, ...], lex: Lexicon) -> list[Mention]:
     """Give numbered wholes their members; drop coded wholes that have none."""
     out: list[Mention] = []
+    dropped: set[tuple[int, int]] = set()
     for i, m in enumerate(found):
         if m.rule == "whole.numbered":
             n = _numeral_value(m.label)
@@ -463,15 +471,17 @@ def _whole_members(doc: Document, found: list[Mention], sentences: tuple[Sentenc
                 out.append(_replace(m, members=tuple(members)))
             continue
         if m.cls in ("Principle", "Programme") and not m.members:
-            listed = _listed_before(doc.text, m)
+            listed = _listed_before(doc.text, m) or _listed_after(doc.text, m)
             if listed:
                 out.append(_replace(m, members=tuple(x for x, _, _ in listed), rule=m.rule))
                 for label, a, b in listed:
-                    if not any(o.start < b and a < o.end for o in found):
+                    # a member wins over shorter names inside it (服务职工 over 职工), not over a crossing one
+                    if not any(o.start < b and a < o.end and not (a <= o.start and o.end <= b) for o in found):
                         out.append(Mention(a, b, doc.text[a:b], label, m.cls, "whole.listed", m.sentence, 0.6))
+                        dropped |= {(o.start, o.end) for o in found if a <= o.start and o.end <= b and (o.start, o.end) != (a, b)}
                 continue
         out.append(m)
-    return sorted(out, key=lambda x: (x.start, x.end))
+    return sorted((x for x in out if (x.start, x.end) not in dropped), key=lambda x: (x.start, x.end))
 
 
 def _listed_before(text: str, whole: Mention) -> list[tuple[str, int, int]]:
@@ -493,6 +503,26 @@ def _listed_before(text: str, whole: Mention) -> list[tuple[str, int, int]]:
     pos = whole.start - len(m.group(0)) + cut
     for it in items:
         out.append((it, pos, pos + len(it)))
+        pos += len(it) + 1
+    return out
+
+
+def _listed_after(text: str, whole: Mention) -> list[tuple[str, int, int]]:
+    """``“三个服务”，即服务职工、服务企业、服务大局`` / ``“四个坚持”：坚持A、坚持B…``: the N items
+    that spell out a numbered whole right after it (a leading 坚持 is dropped from each)."""
+    n = _numeral_value(whole.label)
+    m = re.match(r"[”]?(?:，即|，也就是|：|:|，就是|，包括|即)", text[whole.end : whole.end + 6])
+    if not n or not m:
+        return []
+    start = whole.end + m.end()
+    body = re.match(r"[^。；;\n]{2,200}", text[start:])
+    items = body.group().split("、") if body else []
+    if len(items) != n or any(not 2 <= len(it) <= 16 for it in items):
+        return []
+    out, pos = [], start
+    for it in items:
+        label, cut = _strip_front(it.rstrip("，,"), ("坚持", "做到", "实现"))
+        out.append((label, pos + cut, pos + cut + len(label)))
         pos += len(it) + 1
     return out
 
