@@ -31,7 +31,7 @@ def _typed_list_regex() -> re.Pattern[str]:
     return re.compile(rf"((?:{item}、)+{item})等[\u4e00-\u9fff]{{0,4}}?({heads})(?![\u4e00-\u9fff])")
 
 
-def typed_lists(s: Sentence) -> Iterator[Mention]:
+def typed_lists(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
     """``A、B、C等交流平台``: the items of a list closed by 等 + a head noun of known class."""
     heads: dict[str, str] = resources.cues()["LIST_HEAD_CLASS"]  # type: ignore[assignment]
     for m in _typed_list_regex().finditer(s.text):
@@ -46,7 +46,9 @@ def typed_lists(s: Sentence) -> Iterator[Mention]:
         # 尊老爱幼、男女平等…等中华民族传统美德: a named whole after 等 makes the items its members
         whole_start, whole_end = m.end(1) + 1, m.end(2)
         whole = s.text[whole_start:whole_end]
-        named_whole = cls in ("Principle", "Programme") and len(whole) >= len(m.group(2)) + 2
+        named_whole = cls in ("Principle", "Programme") and len(whole) >= len(m.group(2)) + 3
+        if any((e := lex.lookup(it.strip(QUOTES))) is not None and e.cls == "Place" for it in items):
+            continue  # 扎波罗热、哈尔科夫等方向: places, whatever the head says
         members = []
         for it in items:
             label = it.strip(QUOTES)

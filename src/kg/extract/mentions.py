@@ -36,7 +36,7 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         cands += party_mentions(s, toks)
         cands += person_mentions(s, toks, lex)
         cands += _policy_heading(s, lex)
-        cands += typed_lists(s)
+        cands += typed_lists(s, lex)
         cands += adherence_lists(s)
         kept = _resolve_overlaps(cands)
         kept += chained_quotes(s, kept)
@@ -93,8 +93,11 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
                 start, label = start + cut, label[cut:]
                 if not plausible(label, rule.cls):  # …的工作格局: what is left is no name
                     continue
-            if rule.cls == "Organization" and len(label) < 4 and lex.lookup(label) is None and rule.id == "org.suffix":
-                continue  # 以群众为中心 is no body
+            short = len(label) < 4 and label not in resources.cue_list("RELATIVE_ORG")
+            if rule.cls == "Organization" and short and lex.lookup(label) is None:
+                continue  # 以群众为中心 is no body; a lone 委员会 names none
+            if rule.id == "prog.quoted-own-head" and resources.cue_regex("^(?:{RUN_VERB}|{VERB_PREFIX}|{ADV}|善于|纵深)").match(label):
+                continue  # “完善中国特色社会主义法治体系”: a quoted task, not a programme's name
             if rule.cls == "Goal" and "和" in label:
                 for part, offset in _split_goal(label, lex):
                     yield mention(s, start + offset, start + offset + len(part), part, "Goal", rule.id, rule.confidence)

@@ -68,6 +68,12 @@ def plausible(label: str, cls: str) -> bool:
         return False
     if cls == "Organization" and re.match(r"^(?:要|应|须|需|并|且|就|才|能|会)", label):
         return False  # 要加大市委: a modal and a verb before a body
+    if cls == "Principle" and re.search(r"(?:的|是|之)$|^(?:这|该|上述|违反|违背)", label):
+        return False  # 把总书记的要求…, 相互尊重是…原则: not the name of a principle
+    if cls == "Principle" and resources.cue_regex("(?:行动|工程|计划|项目)$").search(label):
+        return False  # “三年行动”要求: a programme, not a principle
+    if cls == "Role" and re.match(r"^(?:一名|一位|一个|一批|名)", label):
+        return False  # 成为一名国际志愿者: a person's role, not a body's
     return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
 
 
