@@ -96,7 +96,8 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
             short = len(label) < 4 and label not in resources.cue_list("RELATIVE_ORG")
             if rule.cls == "Organization" and short and lex.lookup(label) is None:
                 continue  # 以群众为中心 is no body; a lone 委员会 names none
-            if rule.id == "prog.quoted-own-head" and resources.cue_regex("^(?:{RUN_VERB}|{VERB_PREFIX}|{ADV}|善于|纵深)").match(label):
+            task = resources.cue_regex("^(?:{RUN_VERB}|{VERB_PREFIX}|{ADV}|善于|纵深)")
+            if rule.id == "prog.quoted-own-head" and task.match(label):
                 continue  # “完善中国特色社会主义法治体系”: a quoted task, not a programme's name
             if rule.cls == "Goal" and "和" in label:
                 for part, offset in _split_goal(label, lex):
