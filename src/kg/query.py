@@ -1,6 +1,6 @@
 """SPARQL over a graph: running read-only queries, formatting results, explaining entities.
 
-Results are written as a plain table, CSV, or the SPARQL 1.1 Query Results JSON format.
+Results are written as a plain table, or in the SPARQL 1.1 Query Results CSV, TSV or JSON formats.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _cell(value: object) -> str:
 
 
 def format_result(result: Result, fmt: str) -> str:
-    """``table``, ``csv`` or ``json`` (SPARQL 1.1 Query Results JSON)."""
+    """``table``, ``csv``, ``tsv`` (SPARQL 1.1 Query Results CSV and TSV) or ``json`` (SPARQL 1.1 Query Results JSON)."""
     if result.type == "ASK":
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": bool(result.askAnswer)}) + "\n"
@@ -77,6 +77,9 @@ def format_result(result: Result, fmt: str) -> str:
         w.writerow(names)
         w.writerows([[_cell(v) for v in row] for row in rows])
         return buf.getvalue()
+    if fmt == "tsv":
+        lines = ["\t".join(f"?{n}" for n in names)] + ["\t".join(_term_tsv(v) for v in row) for row in rows]
+        return "\n".join(lines) + "\n"
     return _table(names, [[_cell(v) for v in row] for row in rows])
 
 
@@ -93,6 +96,22 @@ def _term_json(v: object) -> dict[str, str]:
             out["datatype"] = str(v.datatype)
         return out
     return {"type": "literal", "value": str(v)}
+
+
+def _term_tsv(v: object) -> str:
+    """A term in the TSV results format: N-Triples syntax, with tabs and line breaks escaped."""
+    if v is None:
+        return ""
+    if isinstance(v, Literal):
+        body = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        if v.language:
+            return f'"{body}"@{v.language}'
+        if v.datatype and str(v.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+            return f'"{body}"^^<{v.datatype}>'
+        return f'"{body}"'
+    if isinstance(v, BNode):
+        return f"_:{v}"
+    return f"<{v}>"
 
 
 def _width(s: str) -> int:
