@@ -200,3 +200,15 @@ def test_a_failed_push_stops_after_bounded_retries(capsys: Capsys, reference_out
     assert "after 3 tries" in err and "resume" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     code, _, err = run(capsys, "push", reference_out, "--endpoint", "ftp://example.invalid/")
     assert code == 2 and "http://" in err
+
+
+def test_build_keeps_its_graph_in_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kg build --store: the built documents land in the store, and a rebuild of the same input adds nothing."""
+    example = Path(__file__).resolve().parents[1] / "examples"
+    args = ["build", str(example), "--out", str(tmp_path / "out"), "--no-html", "--store", str(tmp_path / "store")]
+    assert main(args) == 0
+    assert "1 added, 0 replaced, 0 unchanged" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "0 added, 0 replaced, 1 unchanged" in capsys.readouterr().out
+    assert main(["query", str(tmp_path / "store"), "--name", "programmes-of-organisation", "--param", "org=河西区团委"]) == 0
+    assert "青春河西" in capsys.readouterr().out

@@ -18,7 +18,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
 
 # Modules that add sub-commands: each has ``add_commands(subparsers)`` and sets ``func`` on its
 # parsers; a handler returns an exit code and raises ``UsageError`` for a user's mistake.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("kg.commands_data",)
 
 
 class UsageError(Exception):
@@ -61,13 +61,22 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--min-confidence", type=float, default=0.0, help="drop entities and relations below this")
     b.add_argument("--encoding", default=None, help="decode text inputs with this encoding")
     b.add_argument("--no-html", action="store_true", help="do not write graph.html")
+    b.add_argument("--store", type=Path, metavar="DIR", help="also keep the graph in this Oxigraph store (a graph per document)")
+    b.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (0: one per core; default 1)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="run the per-document work on this Dask scheduler (tcp://host:8786)")
+    b.add_argument("--no-cache", action="store_true", help="extract every document again (no reuse of the last build's results)")
+    b.add_argument("--max-bytes", type=_size, default=None, metavar="N",
+                   help="skip inputs larger than N bytes (suffixes k, M, G; default 50M)")  # fmt: skip
     b.set_defaults(func=_build)
 
     q = sub.add_parser("query", help="run a SPARQL query on a graph")
-    q.add_argument("graph", type=Path, help="a graph file or the folder kg build wrote")
+    q.add_argument("graph", type=Path, nargs="?", help="a graph file, the folder kg build wrote, or a kg store folder")
     q.add_argument("query", nargs="?", help="the SPARQL query text")
     q.add_argument("--file", type=Path, help="read the query from this .rq file")
-    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.add_argument("--name", help="run this saved query of ontology/queries (see --list)")
+    q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a saved query's parameter (repeatable)")
+    q.add_argument("--list", action="store_true", help="list the saved queries and their parameters")
+    q.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
     q.set_defaults(func=_query)
 
     e = sub.add_parser("eval", help="score a graph against gold annotations")
@@ -96,7 +105,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from kg import pipeline
+    import os
+    import re
+
+    from kg import ingest, pipeline
+    from kg.parallel import SchedulerError
     from kg.resolve import DEFAULT_BASE
     from kg.resources import LexiconError
 
@@ -104,34 +117,77 @@ def _build(args: argparse.Namespace) -> int:
     for path in args.lexicon:
         if not path.is_file():
             raise UsageError(f"{path}: lexicon file not found")
+    base = args.base or DEFAULT_BASE
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*", base):
+        raise UsageError(f"--base {base!r} is not an absolute IRI (e.g. https://example.org/id/)")
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
+    import signal
+
+    def _terminate(signum: int, frame: object) -> None:  # unwind, so temporary files are removed
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        previous = None
     try:
         result = pipeline.build(
             args.inputs,
             out=args.out,
             formats=formats,
-            base=args.base or DEFAULT_BASE,
+            base=base,
             lexicon_files=args.lexicon,
             min_confidence=args.min_confidence,
             encoding=args.encoding,
             html=not args.no_html,
+            jobs=args.jobs or os.cpu_count() or 1,
+            scheduler=args.scheduler,
+            cache=not args.no_cache,
+            max_bytes=ingest.MAX_BYTES if args.max_bytes is None else args.max_bytes,
+            progress=True,
+            log=lambda message: print(f"kg: {message}", file=sys.stderr),
         )
     except (LexiconError, UnicodeDecodeError) as exc:  # a malformed user lexicon
         raise UsageError(str(exc)) from None
+    except SchedulerError as exc:
+        raise UsageError(" ".join(str(exc).split())) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    for note in result.notes:
+        print(f"kg: note: {note}", file=sys.stderr)
     for err in result.errors:
         print(f"kg: skipped {err}", file=sys.stderr)
     if not result.documents:
         print("kg: error: no input could be read; nothing written", file=sys.stderr)
         return EXIT_USAGE
     counts = result.counts()
-    print(f"{len(result.documents)} document(s) -> {args.out}/")
+    reused = f" ({result.reused} unchanged since the last build)" if result.reused else ""
+    print(f"{len(result.documents)} document(s) -> {args.out}/{reused}")
     for name in ("Organization", "Person", "Programme", "Principle", "Policy", "Goal", "Event", "TargetGroup", "Role", "Place"):
         print(f"  {name:<14}{counts.get(name, 0):>6}")
     from kg.vocab import RELATIONS
 
     print("  relations     " + f"{sum(counts.get(p, 0) for p in RELATIONS):>5}  (" + ", ".join(
         f"{p} {counts[p]}" for p in RELATIONS if counts.get(p)) + ")")  # fmt: skip
-    print(f"  triples       {len(result.graph):>5}")
+    print(f"  triples       {result.triples:>5}")
+    if args.store:
+        from kg import store
+
+        done = store.write_documents(args.store, result.documents, base=base)
+        print(f"store {args.store}/: {len(done.added)} added, {len(done.replaced)} replaced, {len(done.unchanged)} unchanged")
     return EXIT_SKIPPED if result.errors else EXIT_OK
+
+
+def _size(text: str) -> int:
+    """``--max-bytes`` values: a number of bytes, with an optional k, M or G suffix."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 500000, 20M)")
+    return int(float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}[m.group(2).lower()])
 
 
 def _load(path: Path) -> Any:
@@ -148,8 +204,16 @@ def _load(path: Path) -> Any:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from kg import query
+    from kg import queries, query, store
 
+    if args.list:
+        sys.stdout.write(queries.listing())
+        return EXIT_OK
+    if args.graph is None:
+        raise UsageError("give a GRAPH to query (or --list)")
+    if sum(bool(x) for x in (args.query, args.file, args.name)) > 1:
+        raise UsageError("give one of: a query, --file Q.rq, --name NAME")
+    text = None
     if args.file:
         try:
             text = args.file.read_text("utf-8")
@@ -157,12 +221,13 @@ def _query(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.file}: cannot be read ({exc.strerror or exc})") from None
     elif args.query:
         text = args.query
-    else:
-        raise UsageError("give a query or --file Q.rq")
-    graph = _load(args.graph)
     try:
-        result = query.run(graph, text)
-    except query.QueryError as exc:
+        text, bindings = queries.prepare(name=args.name, params=args.param, text=text)
+        if store.is_store(args.graph):
+            result = store.query(args.graph, text, bindings)
+        else:
+            result = query.run(_load(args.graph), text, bindings)
+    except (query.QueryError, store.StoreError) as exc:
         raise UsageError(str(exc)) from None
     sys.stdout.write(query.format_result(result, args.format))
     return EXIT_OK
@@ -225,7 +290,10 @@ def _view(args: argparse.Namespace) -> int:
     out = args.out or (args.graph if args.graph.is_dir() else args.graph.parent) / "graph.html"
     if out.is_dir():
         out = out / "graph.html"
-    html = viewer.render(graph, top=args.top, focus=args.focus, depth=args.depth)
+    try:
+        html = viewer.render(graph, top=args.top, focus=args.focus, depth=args.depth)
+    except ValueError as exc:  # an unknown --focus label, a bad --top or --depth
+        raise UsageError(str(exc)) from None
     rdf.write_atomic(out, html.encode("utf-8"))
     print(f"wrote {out}")
     return EXIT_OK

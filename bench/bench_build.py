@@ -1,0 +1,197 @@
+"""Benchmark of ``kg build``: characters per second against bare jieba, parallel speed-up, random kills.
+
+On ``../shared/corpus/news-2025.jsonl`` repeated to a few MB (each copy with its own document
+ids, texts unchanged, the cache off, so every copy is extracted again), in one run:
+
+- ``jieba.lcut``: characters per second of plain jieba over the same document texts (after
+  jieba has loaded its dictionary);
+- ``kg build``: characters per second of the whole build in this process, from the JSON Lines
+  file to ``graph.ttl`` (reading, extraction, RDF, Turtle, the atomic write; no HTML viewer),
+  with ``--jobs 1`` (one core) and each further ``--jobs`` value, and the speed-up over ``--jobs 1``;
+- the ratio ``kg build`` / ``jieba.lcut`` (the target is at least 1.0), and whether every
+  ``--jobs`` value wrote the same bytes.
+
+With ``--kills N``, it then starts ``python -m kg build`` N times into a folder holding a previous
+build, kills it (SIGKILL, or SIGTERM/SIGINT one time in four) at a random moment, and checks that
+every output file is byte-identical to either the previous or the new complete output and that the
+next build leaves no temporary file. ``--profile`` prints the top of a cProfile of one build.
+
+Usage::
+
+    python bench/bench_build.py                    # 3 MB, --jobs 1 and 2
+    python bench/bench_build.py --mb 5 --jobs 1 2 --repeat 3 --kills 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kg import ingest, pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "news-2025.jsonl"
+
+
+def repeated_corpus(source: Path, target_bytes: int, folder: Path) -> Path:
+    """``source`` repeated until it holds ``target_bytes``, document ids made unique per copy."""
+    lines = [json.loads(line) for line in source.read_text("utf-8").splitlines() if line.strip()]
+    out = folder / "corpus.jsonl"
+    size, copy = 0, 0
+    with out.open("w", encoding="utf-8") as f:
+        while size < target_bytes:
+            for obj in lines:
+                row = json.dumps({**obj, "id": f"{obj.get('id', 'doc')}-c{copy}"}, ensure_ascii=False) + "\n"
+                f.write(row)
+                size += len(row.encode("utf-8"))
+            copy += 1
+    return out
+
+
+def bench_jieba(texts: list[str]) -> float:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    start = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    return time.perf_counter() - start
+
+
+def _burn(n: int) -> float:
+    start = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - start
+
+
+def cpu_scaling(jobs: int, n: int = 4_000_000) -> float:
+    """How much faster ``jobs`` processes do ``jobs`` pieces of pure Python work than one process: the ceiling for --jobs."""
+    import multiprocessing
+
+    one = _burn(n)
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        pool.map(_burn, [1000] * jobs)  # started
+        start = time.perf_counter()
+        pool.map(_burn, [n] * jobs)
+        return jobs * one / (time.perf_counter() - start)
+
+
+def bench_build(corpus: Path, out: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    pipeline.build([corpus], out=out, formats=("ttl",), html=False, cache=False, jobs=jobs)
+    return time.perf_counter() - start
+
+
+def kills(n: int, folder: Path, seed: int = 1) -> tuple[int, int]:
+    """Kill ``n`` builds at random moments; return (kills, outputs found damaged or lost)."""
+    rng = random.Random(seed)
+    folder.mkdir()
+    docs = [line for line in CORPUS.read_text("utf-8").splitlines() if line.strip()]
+    old_in, new_in = folder / "old.jsonl", folder / "new.jsonl"
+    old_in.write_text("\n".join(docs[:30]) + "\n", "utf-8")
+    new_in.write_text("\n".join(docs[30:70]) + "\n", "utf-8")
+    # the builds run a copy of kg's code and data taken now, so edits made meanwhile change nothing
+    code = folder / "code"
+    for part in ("src", "ontology"):
+        shutil.copytree(ROOT / part, code / part)
+    env = {**os.environ, "PYTHONPATH": str(code / "src")}
+    cmd = [sys.executable, "-m", "kg", "build", "--no-html", "--format", "nt", "--out"]
+    names = ("graph.ttl", "graph.nt")
+    ref_old, ref_new = folder / "ref-old", folder / "ref-new"
+    subprocess.run([*cmd, str(ref_old), str(old_in)], check=True, capture_output=True, env=env)
+    start = time.perf_counter()
+    subprocess.run([*cmd, str(ref_new), str(new_in), "--no-cache"], check=True, capture_output=True, env=env)
+    duration = time.perf_counter() - start
+    old = {n: (ref_old / n).read_bytes() for n in names}
+    new = {n: (ref_new / n).read_bytes() for n in names}
+    bad = 0
+    landed = {"old": 0, "new": 0, "mixed": 0}
+    for i in range(n):
+        out = folder / f"k{i}"
+        shutil.copytree(ref_old, out)
+        proc = subprocess.Popen([*cmd, str(out), str(new_in), *(["--jobs", "2"] if i % 3 == 2 else [])],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+        # half of the kills fall late, where the outputs are written
+        time.sleep(rng.uniform(0, duration) if i % 2 else rng.uniform(0.6 * duration, 1.1 * duration))
+        proc.send_signal(rng.choice([signal.SIGKILL, signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGINT]))
+        proc.wait()
+        now = {name: (out / name).read_bytes() for name in names}
+        landed["new" if now == new else "old" if now == old else "mixed"] += 1
+        for name in names:
+            if now[name] not in (old[name], new[name]):
+                bad += 1
+                print(f"  kill {i}: {name} is neither the old nor the new output", file=sys.stderr)
+        subprocess.run([*cmd, str(out), str(old_in)], check=True, capture_output=True, env=env)  # the next build cleans up
+        left = [p.name for p in out.rglob("*.tmp")]
+        if left or any((out / name).read_bytes() != old[name] for name in names):
+            bad += 1
+            print(f"  kill {i}: after the next build: temporary files {left} or wrong output", file=sys.stderr)
+        shutil.rmtree(out)
+    old_, new_, mixed = landed["old"], landed["new"], landed["mixed"]
+    print(f"  outputs after the kills: {old_} old, {new_} new, {mixed} with one file new (killed between the renames)")
+    return n, bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--corpus", type=Path, default=CORPUS)
+    p.add_argument("--mb", type=float, default=3.0, help="size of the repeated corpus in MB (default 3)")
+    p.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--repeat", type=int, default=1, help="run each measurement this many times, keep the best (default 1)")
+    p.add_argument("--kills", type=int, default=0, help="also kill this many builds at random moments")
+    p.add_argument("--profile", action="store_true", help="print the top of a cProfile of one --jobs 1 build")
+    args = p.parse_args(argv)
+    if not args.corpus.is_file():
+        print(f"no corpus at {args.corpus}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        corpus = repeated_corpus(args.corpus, int(args.mb * 1e6), folder)
+        texts = [d.text for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+        chars = sum(len(t) for t in texts)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"corpus: {corpus.stat().st_size / 1e6:.1f} MB, {len(texts)} documents, {chars:,} characters")
+        print(f"machine: {os.cpu_count()} cores, load average {load} before the run (other work skews the figures)")
+        t_jieba = min(bench_jieba(texts) for _ in range(args.repeat))
+        print(f"jieba.lcut           {t_jieba:7.2f} s  {chars / t_jieba:>10,.0f} chars/s")
+        times: dict[int, float] = {}
+        outputs: dict[int, bytes] = {}
+        for jobs in dict.fromkeys([1, *args.jobs]):
+            times[jobs] = min(bench_build(corpus, folder / f"out{jobs}", jobs) for _ in range(args.repeat))
+            outputs[jobs] = (folder / f"out{jobs}" / "graph.ttl").read_bytes()
+            ceiling = f" (bare CPU work scales x{cpu_scaling(jobs):.2f} here now)" if jobs != 1 else ""
+            speedup = f"  x{times[1] / times[jobs]:.2f} over --jobs 1{ceiling}" if jobs != 1 else ""
+            print(f"kg build --jobs {jobs:<3} {times[jobs]:7.2f} s  {chars / times[jobs]:>10,.0f} chars/s{speedup}")
+        print(f"ratio kg build (--jobs 1) / jieba.lcut: {t_jieba / times[1]:.2f}   (target >= 1.0)")
+        same = len(set(outputs.values())) == 1
+        print(f"graph.ttl identical for every --jobs: {'yes' if same else 'NO'}")
+        if args.profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.runcall(pipeline.build, [corpus], out=folder / "prof", html=False, cache=False)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        if args.kills:
+            n, bad = kills(args.kills, folder / "kills")
+            print(f"random kills: {n}, outputs damaged or lost: {bad}")
+            return 1 if bad or not same else 0
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

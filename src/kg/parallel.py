@@ -1,0 +1,376 @@
+"""Per-document work, done here, in worker processes or on a Dask cluster, or taken from the cache.
+
+Each document is extracted on its own (:func:`work`: Document -> DocumentGraph and its N-Triples
+lines), so the work can be spread over processes (``jobs``), over a ``dask.distributed`` cluster
+(``scheduler``), or skipped where a previous build left the result in the output folder's cache.
+Results always come back in input order, so the graph does not depend on how it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kg import rdf
+from kg.model import Document, DocumentGraph, Entity, Mention, Relation, Sentence
+from kg.resolve import DEFAULT_BASE
+
+if TYPE_CHECKING:
+    from kg.pipeline import Extractor
+
+Outcome = tuple[DocumentGraph, rdf.DocumentTriples]
+CACHE_DIR = ".kg-cache"
+BATCH_CHARS = 60_000  # documents are sent to workers in batches of about this many characters
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What, besides a document, decides what is extracted from it."""
+
+    lexicons: tuple[tuple[str, bytes], ...] = ()  # the user lexicons: file name and content
+    base: str = DEFAULT_BASE
+    min_confidence: float = 0.0
+
+    @classmethod
+    def make(cls, lexicon_files: Iterable[str | Path] = (), base: str = DEFAULT_BASE, min_confidence: float = 0.0) -> Settings:
+        """Settings with the user lexicons read in (so a worker on another machine has them too)."""
+        return cls(tuple((str(f), Path(f).read_bytes()) for f in lexicon_files), base, min_confidence)
+
+    def fingerprint(self) -> str:
+        """A hash of kg's code and data, the user lexicons and the options: a cache entry is valid only under it."""
+        h = hashlib.sha256(_code_and_data_hash().encode())
+        for _, data in self.lexicons:
+            h.update(b"\0lexicon\0" + data)
+        h.update(f"\0{self.base}\0{self.min_confidence!r}".encode())
+        return h.hexdigest()
+
+
+@cache
+def _code_and_data_hash() -> str:
+    """kg's version, its source files and its ontology folder (rules, lexicons), hashed."""
+    import kg
+    from kg import resources
+
+    h = hashlib.sha256(kg.__version__.encode())
+    roots = [Path(kg.__file__).parent, resources.data_dir()]
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix in {".py", ".json", ".jsonl", ".tsv", ".ttl", ".txt"} and "__pycache__" not in p.parts:
+                h.update(f"\0{p.relative_to(root)}\0".encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- the work itself
+
+
+@cache
+def _extractor(settings: Settings) -> Extractor:
+    """One Extractor per process and settings (workers keep theirs between batches)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from kg.pipeline import Extractor
+
+    paths = []
+    for name, data in settings.lexicons:
+        path = Path(name)
+        if not (path.is_file() and path.read_bytes() == data):  # another machine, or the file changed since
+            folder = tempfile.mkdtemp(prefix="kg-lexicon-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            path = Path(folder) / path.name
+            path.write_bytes(data)
+        paths.append(path)
+    return Extractor.create(lexicon_files=paths, base=settings.base)
+
+
+def work(settings: Settings, docs: Sequence[Document], strip_text: bool = False) -> list[Outcome]:
+    """Extract ``docs`` and make their triples. With ``strip_text`` the documents' texts are left out of
+    the result (the caller has them), which halves what a worker sends back."""
+    ex = _extractor(settings)
+    out = []
+    for doc in docs:
+        dg = ex.extract(doc, min_confidence=settings.min_confidence)
+        triples = rdf.document_triples(dg, base=settings.base)
+        if strip_text:
+            dg = dataclasses.replace(dg, document=dataclasses.replace(doc, text=""))
+        out.append((dg, triples))
+    return out
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be used (not installed, not reachable); the message is one line."""
+
+
+def batch_size(docs: Sequence[Document], jobs: int) -> int:
+    """Characters per batch: BATCH_CHARS, or less, so that every worker gets a few batches."""
+    total = sum(len(d.text) for d in docs)
+    return max(1, min(BATCH_CHARS, total // (4 * max(jobs, 1))))
+
+
+def _batches(docs: Sequence[Document], indices: Iterable[int], limit: int = BATCH_CHARS) -> list[list[int]]:
+    batches: list[list[int]] = [[]]
+    size = 0
+    for i in indices:
+        if size >= limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(i)
+        size += len(docs[i].text)
+    return [b for b in batches if b]
+
+
+def run(
+    docs: Sequence[Document],
+    settings: Settings,
+    *,
+    workers: Workers | None = None,
+    scheduler: str | None = None,
+    cache: Cache | None = None,
+    progress: bool = False,
+) -> list[Outcome]:
+    """The outcome of every document, in input order.
+
+    Args:
+        workers: the worker processes to use (none, or one job: in this process).
+        scheduler: the address of a Dask scheduler (``tcp://host:8786``) to run the work on.
+        cache: reuse (and store) results there; entries not used by this run are removed.
+        progress: show a progress bar on a terminal (never when stderr is not one).
+    """
+    results: list[Outcome | None] = [None] * len(docs)
+    store = cache
+    todo = []
+    for i, doc in enumerate(docs):
+        hit = store.get(doc) if store else None
+        if hit is None:
+            todo.append(i)
+        else:
+            results[i] = hit
+    with Progress(len(docs), enabled=progress) as bar:
+        bar.advance([docs[i] for i, r in enumerate(results) if r is not None])
+        jobs = workers.jobs if workers else 1
+        batches = _batches(docs, todo, batch_size([docs[i] for i in todo], 8 if scheduler else jobs))
+        if scheduler:
+            done = _run_dask(scheduler, settings, docs, batches)
+        elif workers and jobs > 1 and len(batches) > 1:
+            args = [(settings, [docs[i] for i in b], True) for b in batches]
+            done = zip(batches, workers.map(_star_work, args), strict=True)
+        else:
+            done = ((b, work(settings, [docs[i] for i in b])) for b in batches)
+        for batch, outcomes in done:
+            for i, (dg, triples) in zip(batch, outcomes, strict=True):
+                if not dg.document.text:  # a worker left the text out: put the document back
+                    dg = dataclasses.replace(dg, document=docs[i])
+                results[i] = (dg, triples)
+                if store:
+                    store.put(docs[i], (dg, triples))
+            bar.advance([docs[i] for i in batch])
+    if store:
+        store.keep_only(docs)
+    return [r for r in results if r is not None]
+
+
+Done = Iterator[tuple[list[int], list[Outcome]]]
+
+
+class Workers:
+    """``jobs`` worker processes (spawned: safe with threads, on every platform).
+
+    With ``settings`` they start at once and make their extractor while this process reads the
+    inputs; otherwise on first use.
+    """
+
+    def __init__(self, jobs: int = 1, settings: Settings | None = None) -> None:
+        self.jobs = max(1, jobs)
+        self._pool: Any = None
+        if self.jobs > 1 and settings is not None:
+            self._start(settings)
+
+    def _start(self, settings: Settings | None = None) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._pool = ctx.Pool(self.jobs, _warm, (settings,)) if settings else ctx.Pool(self.jobs)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """``fn`` over ``items`` in the workers (in this process with one job or one item), results in order."""
+        if self.jobs == 1 or len(items) < 2:
+            return map(fn, items)
+        if self._pool is None:
+            self._start()
+        return iter(self._pool.imap(fn, items))
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def _warm(settings: Settings) -> None:
+    _extractor(settings).tokenizer  # noqa: B018 - made now, not in the first batch
+
+
+def _star_work(args: tuple[Settings, list[Document], bool]) -> list[Outcome]:
+    return work(*args)
+
+
+def _run_dask(address: str, settings: Settings, docs: Sequence[Document], batches: list[list[int]]) -> Done:
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise SchedulerError("--scheduler needs dask.distributed: pip install 'kg[dask]'") from None
+    try:
+        client = Client(address, timeout=os.environ.get("KG_DASK_TIMEOUT", "30s"))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(
+            f"cannot reach the Dask scheduler at {address} ({exc.__class__.__name__}: {str(exc)[:160]})"
+        ) from None
+    with client:
+        futures = [client.submit(work, settings, [docs[i] for i in b], True, pure=False) for b in batches]
+        for batch, future in zip(batches, futures, strict=True):
+            yield batch, future.result()
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A progress bar on stderr (documents, characters, characters per second); silent off a terminal."""
+
+    def __init__(self, total: int, *, enabled: bool = True) -> None:
+        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self.chars = 0
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        if self.enabled:
+            import shutil
+
+            from tqdm import tqdm
+
+            size = shutil.get_terminal_size((100, 20))  # a terminal that tells no size (0 x 0) gets 100 x 20
+            self.bar = tqdm(total=total, unit="doc", desc="kg build", file=sys.stderr, leave=False,
+                            ncols=size.columns or 100, nrows=size.lines or 20)  # fmt: skip
+
+    def advance(self, docs: Sequence[Document]) -> None:
+        if self.bar is None or not docs:
+            return
+        self.chars += sum(len(d.text) for d in docs)
+        rate = self.chars / max(time.perf_counter() - self.start, 1e-6)
+        self.bar.set_postfix_str(f"{self.chars / 1e6:.2f}M chars, {rate / 1e3:.0f}k chars/s", refresh=False)
+        self.bar.update(len(docs))
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class Cache:
+    """Results of earlier builds, one JSON file per document, keyed by a hash of the document and settings."""
+
+    def __init__(self, folder: Path, settings: Settings) -> None:
+        """Args:
+        folder: where the entries are (made when the first is stored).
+        settings: entries made under other settings (or another version of kg) are not used.
+        """
+        self.folder = folder
+        self.prefix = settings.fingerprint()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, doc: Document) -> str:
+        """The document's content and metadata, hashed (not its path: a JSON Lines record may move)."""
+        data = json.dumps(dataclasses.astuple(dataclasses.replace(doc, path="")), ensure_ascii=False)
+        return hashlib.sha256(f"{self.prefix}\0{data}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, doc: Document) -> Outcome | None:
+        path = self.folder / f"{self.key(doc)}.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            dg = _graph_from_json(doc, data["graph"])
+            triples = rdf.DocumentTriples(lines=data["lines"], confidence=data["confidence"])
+        except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
+            self.misses += 1
+            return None
+        self.hits += 1
+        return dg, triples
+
+    def put(self, doc: Document, outcome: Outcome) -> None:
+        dg, triples = outcome
+        data = {"graph": _graph_to_json(dg), "lines": triples.lines, "confidence": triples.confidence}
+        path = self.folder / f"{self.key(doc)}.json"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8", errors="surrogatepass")
+            os.replace(tmp, path)
+        except OSError:  # a cache that cannot be written only costs time
+            tmp.unlink(missing_ok=True)
+
+    def keep_only(self, docs: Iterable[Document]) -> None:
+        """Remove entries that no document of this build uses, and temporary files of killed builds."""
+        keep = {f"{self.key(d)}.json" for d in docs}
+        if self.folder.is_dir():
+            for p in self.folder.iterdir():
+                if p.name not in keep:
+                    p.unlink(missing_ok=True)
+
+
+def clean_stale(folder: Path) -> None:
+    """Remove the cache's temporary files that a killed build left behind."""
+    cache_dir = folder / CACHE_DIR
+    if cache_dir.is_dir():
+        for p in cache_dir.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+
+
+def _graph_to_json(dg: DocumentGraph) -> dict[str, Any]:
+    return {
+        "sentences": [dataclasses.astuple(s) for s in dg.sentences],
+        "entities": [
+            [*dataclasses.astuple(dataclasses.replace(e, mentions=())), [dataclasses.astuple(m) for m in e.mentions]]
+            for e in dg.entities
+        ],  # fmt: skip
+        "relations": [dataclasses.astuple(r) for r in dg.relations],
+        "focus": list(dg.focus),
+    }
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _make(cls: Callable[..., Any], values: list[Any]) -> Any:
+    return cls(*(_tuples(v) for v in values))
+
+
+def _graph_from_json(doc: Document, data: dict[str, Any]) -> DocumentGraph:
+    entities = []
+    for *fields, mentions in data["entities"]:
+        e = _make(Entity, fields)
+        entities.append(dataclasses.replace(e, mentions=tuple(_make(Mention, m) for m in mentions)))
+    return DocumentGraph(
+        document=doc,
+        sentences=tuple(_make(Sentence, s) for s in data["sentences"]),
+        entities=tuple(entities),
+        relations=tuple(_make(Relation, r) for r in data["relations"]),
+        focus=tuple(data["focus"]),
+    )

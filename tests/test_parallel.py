@@ -1,0 +1,203 @@
+"""Parallel, distributed and incremental builds give the bytes of a serial, full build."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg import parallel, pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+EXAMPLE = ROOT / "examples" / "hexi-youth-league-2024.txt"
+TEXTS = {
+    "a.txt": "天津市妇联深化“巾帼建功”行动，打造“津门巧娘”品牌。\n坚持党的领导，服务妇女群众。\n",
+    "b.txt": "共青团中央实施“青年大学习”行动，服务青年成长。\n团中央坚持全心全意为青年服务。\n",
+    "c.txt": "市妇联开展“春蕾计划”活动，关爱困难妇女儿童。\n市妇联与团市委合作开展“巾帼建功”行动。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of some twenty documents: the bundled example, the small texts, news items if there."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for name, text in TEXTS.items():
+        (folder / name).write_text(text, "utf-8")
+    (folder / EXAMPLE.name).write_bytes(EXAMPLE.read_bytes())
+    news = SHARED / "corpus" / "news-2025.jsonl"
+    if news.is_file():
+        (folder / "news.jsonl").write_text("\n".join(news.read_text("utf-8").splitlines()[:16]) + "\n", "utf-8")
+    return folder
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in ("graph.ttl", "graph.nt", "graph.jsonld")}
+
+
+@pytest.fixture(scope="module")
+def serial(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("serial")
+    pipeline.build([corpus], out=out, formats=("ttl", "nt", "jsonld"), html=False, cache=False)
+    return outputs(out)
+
+
+def test_jobs_give_the_bytes_of_a_serial_build(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:
+    result = pipeline.build([corpus], out=tmp_path, formats=("ttl", "nt", "jsonld"), html=False, cache=False, jobs=2)
+    assert outputs(tmp_path) == serial
+    from kg import ingest
+
+    assert [dg.document.id for dg in result.documents] == [
+        d.id for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)
+    ]
+    assert all(dg.document.text for dg in result.documents)  # the texts a worker left out are put back
+
+
+def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
+    from kg import ingest
+
+    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    batches = parallel._batches(docs, range(len(docs)), parallel.batch_size(docs, 2))
+    assert len(batches) >= 2
+    assert [i for b in batches for i in b] == list(range(len(docs)))
+
+
+def test_cli_jobs_and_no_cache(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:
+    args = [sys.executable, "-m", "kg", "build", str(corpus), "--out", str(tmp_path), "--format", "nt", "--format", "jsonld"]
+    done = subprocess.run([*args, "--jobs", "2", "--no-html", "--no-cache"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert outputs(tmp_path) == serial
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    assert not (tmp_path / parallel.CACHE_DIR).exists()
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    master, slave = pty.openpty()
+    args = [sys.executable, "-m", "kg", "build", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out"), "--no-html"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "1/1" in text and "doc" in text and "chars/s" in text, text
+
+
+def test_dask_cluster_gives_the_bytes_of_a_serial_build(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:
+    distributed = pytest.importorskip("dask.distributed", reason="dask.distributed is not installed (pip install 'kg[dask]')")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        pipeline.build(
+            [corpus], out=tmp_path, formats=("ttl", "nt", "jsonld"), html=False, cache=False, scheduler=cluster.scheduler_address
+        )
+    assert outputs(tmp_path) == serial
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed", reason="dask.distributed is not installed")
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    args = [
+        sys.executable,
+        "-m",
+        "kg",
+        "build",
+        str(tmp_path / "a.txt"),
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    ]
+    done = subprocess.run(
+        [*args, "--no-html"], capture_output=True, text=True, timeout=120, env={**os.environ, "KG_DASK_TIMEOUT": "2s"}
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "scheduler" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def test_changing_one_document_re_extracts_only_it(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in TEXTS.items():
+        (folder / name).write_text(text, "utf-8")
+    out = tmp_path / "out"
+    first = pipeline.build([folder], out=out, formats=("ttl", "nt"), html=False)
+    assert first.reused == 0
+    (folder / "b.txt").write_text(TEXTS["b.txt"] + "团中央实施“青年马克思主义者培养工程”。\n", "utf-8")
+
+    extracted: list[str] = []
+    original = pipeline.Extractor.extract
+
+    def spy(self: pipeline.Extractor, doc: object, **kw: object) -> object:
+        extracted.append(doc.id)  # type: ignore[attr-defined]
+        return original(self, doc, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.Extractor, "extract", spy)
+    second = pipeline.build([folder], out=out, formats=("ttl", "nt"), html=False)
+    assert extracted == ["b"] and second.reused == 2
+    full = pipeline.build([folder], out=tmp_path / "full", formats=("ttl", "nt"), html=False, cache=False)
+    assert outputs_of(out) == outputs_of(tmp_path / "full")
+    assert [dg for dg in second.documents] == [dg for dg in full.documents]
+    assert len(list((out / parallel.CACHE_DIR).iterdir())) == 3  # the entry of the old b.txt is gone
+
+
+def outputs_of(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in ("graph.ttl", "graph.nt")}
+
+
+def test_cache_is_keyed_by_the_lexicon_and_options(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    lexicon = tmp_path / "user.tsv"
+    lexicon.write_text("津门巧娘\tProgramme\t\t\ttest\n", "utf-8")
+    out = tmp_path / "out"
+    assert pipeline.build([tmp_path / "a.txt"], out=out, html=False).reused == 0
+    assert pipeline.build([tmp_path / "a.txt"], out=out, html=False).reused == 1
+    assert pipeline.build([tmp_path / "a.txt"], out=out, html=False, lexicon_files=[lexicon]).reused == 0
+    assert pipeline.build([tmp_path / "a.txt"], out=out, html=False, lexicon_files=[lexicon]).reused == 1
+    lexicon.write_text("津门巧娘\tOrganization\t\t\ttest\n", "utf-8")
+    changed = pipeline.build([tmp_path / "a.txt"], out=out, html=False, lexicon_files=[lexicon])
+    assert changed.reused == 0
+    # the new lexicon, not one cached from the build before
+    assert {e.label: e.cls for e in changed.documents[0].entities}["津门巧娘"] == "Organization"
+    assert pipeline.build([tmp_path / "a.txt"], out=out, html=False, min_confidence=0.5).reused == 0
+
+
+def test_a_damaged_cache_entry_is_extracted_again(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    out = tmp_path / "out"
+    pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False)
+    before = (out / "graph.nt").read_bytes()
+    (entry,) = (out / parallel.CACHE_DIR).iterdir()
+    entry.write_text(json.dumps({"graph": {"entities": [[1]]}}), "utf-8")
+    again = pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False)
+    assert again.reused == 0 and (out / "graph.nt").read_bytes() == before
+
+
+def test_records_moved_in_a_jsonl_file_are_reused(tmp_path: Path) -> None:
+    rows = [json.dumps({"id": name, "text": text}, ensure_ascii=False) for name, text in TEXTS.items()]
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text("\n".join(rows[1:]) + "\n", "utf-8")
+    out = tmp_path / "out"
+    pipeline.build([corpus], out=out, formats=("nt",), html=False)
+    corpus.write_text("\n".join(rows) + "\n", "utf-8")  # a new first record: the others move down a line
+    again = pipeline.build([corpus], out=out, formats=("nt",), html=False)
+    assert again.reused == 2
+    assert [dg.document.path for dg in again.documents] == [f"{corpus}:{n}" for n in (1, 2, 3)]
+    pipeline.build([corpus], out=tmp_path / "full", formats=("nt",), html=False, cache=False)
+    assert (out / "graph.nt").read_bytes() == (tmp_path / "full" / "graph.nt").read_bytes()
