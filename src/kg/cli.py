@@ -248,9 +248,9 @@ def _eval(args: argparse.Namespace) -> int:
           f"   ({f['pred_nodes']} predicted, {f['gold_entities']} gold)")  # fmt: skip
     print(f"relations  P {f['rel_p']:.3f}  R {f['rel_r']:.3f}  F1 {f['rel_f1']:.3f}"
           f"   ({f['pred_rels']} predicted, {f['gold_rels']} gold)")  # fmt: skip
-    print("\nper type       P      R      F1   pred  gold")
+    print("\nper type        P      R      F1   pred  gold")
     for t, v in report.per_type.items():
-        print(f"  {t:<12}{v['p']:.3f}  {v['r']:.3f}  {v['f1']:.3f}  {v['pred']:>4}  {v['gold']:>4}")
+        print(f"  {t:<13}{v['p']:.3f}  {v['r']:.3f}  {v['f1']:.3f}  {v['pred']:>4}  {v['gold']:>4}")
     n = args.errors
     _listing("missed entities", [f"{t} {label}" for t, label in report.missed_entities], n)
     _listing("false entities (type label  <- rules)", [f"{t} {label}  <- {r}" for t, label, r in report.false_entities], n)
