@@ -98,3 +98,20 @@ def test_bodies_of_a_region_working_together(extract: Extract) -> None:
     x = extract("北京市总工会与北京市人社局签署合作协议，联合开展“首都职工技能大赛”。")
     assert x.entities.get("北京市人社局") == "Organization"
     assert ("北京市总工会", "cooperatesWith", "北京市人社局") in x.relations
+
+
+def test_a_member_phrase_of_an_unnamed_whole_does_not_hide_a_name(extract: Extract) -> None:
+    """The lexicon lists 贯彻新发展理念 as a member of a whole this text does not name: 新发展理念 stays."""
+    x = extract(
+        "近日，中共中央、国务院印发了《关于推进高质量发展的若干意见》。"
+        "《意见》要求，完整准确全面贯彻新发展理念，加快构建新发展格局。"
+    )
+    assert x.entities.get("新发展理念") == "Principle"
+    assert x.focus == {"党中央", "国务院"}  # every body of the list that issued the document
+    assert ("国务院", "pursues", "新发展格局") in x.relations
+
+
+def test_service_to_a_group_and_brands_polished(extract: Extract) -> None:
+    x = extract("（作者为上海市妇联主席）持续擦亮“上海女性”品牌，为困难妇女提供法律援助服务。")
+    assert ("上海市妇联", "runs", "上海女性") in x.relations
+    assert ("上海市妇联", "serves", "困难妇女") in x.relations

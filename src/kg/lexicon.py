@@ -6,7 +6,7 @@ a user lists is always read as the user says.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,19 +46,29 @@ class Lexicon:
     def lookup(self, surface: str) -> LexEntry | None:
         return self.by_surface.get(surface)
 
-    def scan(self, text: str) -> Iterator[tuple[int, int, LexEntry]]:
-        """Longest, leftmost, non-overlapping matches of lexicon surface forms in ``text``."""
+    def scan(self, text: str, accept: Callable[[LexEntry], bool] | None = None) -> Iterator[tuple[int, int, LexEntry]]:
+        """Longest, leftmost, non-overlapping matches of lexicon surface forms in ``text``
+        (only entries ``accept`` takes, when given: a refused long match leaves room for a shorter one)."""
         i, n = 0, len(text)
         while i < n:
             for length in self._lengths.get(text[i], ()):
                 if i + length <= n:
                     entry = self.by_surface.get(text[i : i + length])
-                    if entry is not None:
+                    if entry is not None and (accept is None or accept(entry)):
                         yield i, i + length, entry
                         i += length
                         break
             else:
                 i += 1
+
+    def whole_named_in(self, text: str) -> Callable[[LexEntry], bool]:
+        """Accepts every entry but the members of wholes that ``text`` does not name."""
+
+        def accept(entry: LexEntry) -> bool:
+            whole = self.member_of.get(entry.label) if entry.source.startswith("member of") else None
+            return whole is None or any(name in text for name in (whole.label, *whole.aliases))
+
+        return accept
 
     def surfaces(self) -> Iterable[str]:
         return self.by_surface.keys()

@@ -132,7 +132,12 @@ def _focus_labels(doc: Document, mentions: list[Mention], lex: Lexicon, orgs: se
             lead = text[max(0, m.start - 12) : m.start]
             body = [o for o in mentions if o.cls == "Organization" and o.sentence == first and o.end <= m.start]
             if body and re.search(r"(?:印发|发布|出台|颁布)了?[《“]?$", lead):
-                return [normalise_label(body[-1].label)]
+                listed = [body[-1]]  # 中共中央、国务院印发了…: every body of the list
+                for o in reversed(body[:-1]):
+                    if text[o.end : listed[-1].start] not in ("、", "和", "与", " ", "　"):
+                        break
+                    listed.append(o)
+                return [normalise_label(o.label) for o in reversed(listed)]
     return []
 
 

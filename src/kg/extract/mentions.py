@@ -8,7 +8,7 @@ coded rules (persons by title, the Party, numbered wholes, chained quotes, docum
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from kg import resources
 from kg.extract.lists import (
@@ -23,14 +23,16 @@ from kg.extract.persons import party_in_principles, party_mentions, person_menti
 from kg.extract.spans import QUOTES, mention, plausible, strip_front
 from kg.lexicon import Lexicon
 from kg.model import Document, Mention, Sentence
+from kg.resources import LexEntry
 from kg.segment import tokens
 
 
 def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, tk: object) -> list[Mention]:
     """All mentions of ``doc``, non-overlapping, in text order."""
     found: list[Mention] = []
+    accept = lex.whole_named_in(doc.text)
     for s in sentences:
-        cands = list(_lexicon_mentions(s, lex))
+        cands = list(_lexicon_mentions(s, lex, accept))
         toks = tokens(s.text, tk, offset=s.start)
         cands += _rule_mentions(s, lex, {a for a, _, _ in toks})
         cands += party_mentions(s, toks)
@@ -54,8 +56,8 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
 # --------------------------------------------------------------------------- sources
 
 
-def _lexicon_mentions(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
-    for start, end, entry in lex.scan(s.text):
+def _lexicon_mentions(s: Sentence, lex: Lexicon, accept: Callable[[LexEntry], bool]) -> Iterator[Mention]:
+    for start, end, entry in lex.scan(s.text, accept):
         rule = "lexicon.user" if entry.user else ("lexicon.member" if entry.source.startswith("member of") else "lexicon")
         yield mention(s, start, end, entry.label, entry.cls, rule, 0.95 if entry.user else 0.9, members=entry.members)
 

@@ -121,7 +121,9 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
                 for subj in ctx.subjects(x, ("Organization", "Programme", "Policy")):
                     yield rel(subj, "pursues", x, "rel.pursues.verb", 0.65)
         elif cls == "TargetGroup":
-            if ctx.cued(x, "SERVE_VERB"):
+            after = s.text[x.m.end - s.start :]
+            served = ctx.before(x).endswith("为") and re.match(r"^(?:提供|办实事|服务|解决|排忧)", after)  # 为X提供…服务
+            if ctx.cued(x, "SERVE_VERB") or served:
                 for subj in ctx.subjects(x, ("Organization", "Programme")):
                     yield rel(subj, "serves", x, "rel.serves.verb", 0.65)
             for p in ms:
