@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph
 from rdflib.namespace import SKOS
 
 from kg.vocab import KG, RELATIONS
@@ -173,4 +173,4 @@ def load_graph(path: Path) -> Graph:
     return Graph().parse(path, format=fmt)
 
 
-__all__ = ["Report", "load_graph", "score", "URIRef"]
+__all__ = ["Report", "load_graph", "score"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from kg import resources
@@ -55,10 +55,10 @@ def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str =
     region = _region(focus, lex)
     policies = sorted({label for cls, label in canon.values() if cls == "Policy"}, key=len, reverse=True)
     generic = resources.cue_list("GENERIC_BODY")
-    relative = set(resources.cue_list("RELATIVE_ORG"))
+    relative = resources.cue_set("RELATIVE_ORG")
     for span, (cls, label) in list(canon.items()):
         if cls == "Organization":
-            target = _generic_target(label, generic, focus, canon, lex) or _relative_target(label, region)
+            target = _generic_target(label, generic, focus, lex) or _relative_target(label, region)
             if target:
                 canon[span] = (cls, target)
         elif cls == "Policy":
@@ -72,7 +72,7 @@ def resolve(doc: Document, mentions: list[Mention], lex: Lexicon, *, base: str =
     entities = []
     entity_of: dict[tuple[int, int], str] = {}
     for (cls, label), ms in sorted(groups.items()):
-        local = cls == "Organization" and (label in resources.cue_list("LOCAL_BODY") or label in relative)
+        local = cls == "Organization" and (label in resources.cue_set("LOCAL_BODY") or label in relative)
         iri = entity_iri(cls, label, base, scope=doc.id if local else "")
         aliases = {normalise_label(m.surface) for m in ms} | {normalise_label(a) for m in ms for a in m.aliases}
         entry = lex.lookup(label)
@@ -141,7 +141,7 @@ def _focus_labels(doc: Document, mentions: list[Mention], lex: Lexicon, orgs: se
     return []
 
 
-def _generic_target(label: str, generic: list[str], focus: list[str], canon: dict, lex: Lexicon) -> str | None:
+def _generic_target(label: str, generic: list[str], focus: list[str], lex: Lexicon) -> str | None:
     """妇联 / 妇联组织 stand for the focus body whose name ends in 妇联, if there is one."""
     if label not in generic:
         return None
@@ -171,7 +171,7 @@ def _region(focus: list[str], lex: Lexicon) -> str:
 
 def _relative_target(label: str, region: str) -> str | None:
     """市委 in a text about 天津市 is 天津市委; 省委 needs a province."""
-    if label not in resources.cue_list("RELATIVE_ORG") or not region:
+    if label not in resources.cue_set("RELATIVE_ORG") or not region:
         return None
     level = label[0]
     if label.startswith("团"):
@@ -179,6 +179,3 @@ def _relative_target(label: str, region: str) -> str | None:
         return region + "团" + label[2:] if region.endswith(level) else None
     return region + label[1:] if region.endswith(level) else None
 
-
-def rename(entity: Entity, **changes: object) -> Entity:
-    return replace(entity, **changes)  # type: ignore[arg-type]

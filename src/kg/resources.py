@@ -100,6 +100,12 @@ def cues() -> dict[str, list[str] | str]:
     return data
 
 
+@cache
+def cue_set(name: str) -> frozenset[str]:
+    """A cue list as a set, for membership tests on hot paths."""
+    return frozenset(cue_list(name))
+
+
 def cue_list(name: str) -> list[str]:
     value = cues()[name]
     return list(value) if isinstance(value, list) else [value]

@@ -176,9 +176,3 @@ def _listed_after(text: str, whole: Mention) -> list[tuple[str, int, int]]:
         out.append((label, pos + cut, pos + cut + len(label)))
         pos += len(it) + 1
     return out
-
-
-def whole_named(member: str, named: set[str], lex: Lexicon) -> bool:
-    """A member of a listed whole (创新发展 of 五大发展理念) counts only where the whole is named."""
-    whole = lex.member_of.get(member)
-    return whole is not None and whole.label in named

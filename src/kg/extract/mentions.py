@@ -17,7 +17,6 @@ from kg.extract.lists import (
     numbered_wholes,
     typed_lists,
     whole_members,
-    whole_named,
 )
 from kg.extract.persons import party_in_principles, party_mentions, person_mentions
 from kg.extract.spans import QUOTES, mention, plausible, strip_front
@@ -47,8 +46,6 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
     found += _repeats(found, sentences)
     found.sort(key=lambda m: (m.start, m.end))
-    named = {m.label for m in found}
-    found = [m for m in found if m.rule != "lexicon.member" or whole_named(m.label, named, lex)]
     found = whole_members(doc, found, sentences, lex)
     return _drop_role_without_cue(found, sentences)
 
@@ -82,7 +79,7 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
                 continue
             if rule.id in ("prog.quoted-after-verb", "principle.quoted-after-verb") and len(label) < 4:
                 continue  # 坚持“拉手”而不是“松手”: a short quoted word after a verb is a figure of speech
-            if rule.cls == "Policy" and rule.id == "policy.quoted" and not _policy_title(label, s.text[m.end():]):
+            if rule.cls == "Policy" and rule.id == "policy.quoted" and not _policy_title(label):
                 continue  # 《求是》, 《长安吟咏》, a speech's title: works, not policy documents
             if rule.cls == "Goal":  # 使妇联组织更加充满活力 -> 充满活力; 推动城市实现高质量发展 -> 高质量发展
                 inner = list(resources.cue_regex("更加|{GOAL_VERB}").finditer(label))
@@ -95,7 +92,7 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
                 start, label = start + cut, label[cut:]
                 if not plausible(label, rule.cls):  # …的工作格局: what is left is no name
                     continue
-            short = len(label) < 4 and label not in resources.cue_list("RELATIVE_ORG")
+            short = len(label) < 4 and label not in resources.cue_set("RELATIVE_ORG")
             if rule.cls == "Organization" and short and lex.lookup(label) is None:
                 continue  # 以群众为中心 is no body; a lone 委员会 names none
             task = resources.cue_regex("^(?:{RUN_VERB}|{VERB_PREFIX}|{ADV}|善于|纵深)")
@@ -165,7 +162,7 @@ def _name_stop(label: str) -> int:
     return stops[-1].end() if stops and len(label) - stops[-1].end() >= 2 else 0
 
 
-def _policy_title(label: str, after: str) -> bool:
+def _policy_title(label: str) -> bool:
     """《…》 names a policy document when its title ends like one (意见, 条例, 规划 …, maybe with
     （试行）/（草案）), or when it is only a short reference (《方案》)."""
     core = re.sub(r"[（(][^）)]{1,12}[）)]$", "", label)

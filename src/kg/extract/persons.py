@@ -18,7 +18,7 @@ def party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Me
 
 
 def person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon) -> Iterator[Mention]:
-    titles = set(resources.cue_list("PERSON_TITLE"))
+    titles = resources.cue_set("PERSON_TITLE")
     surnames = str(resources.cues()["SURNAMES"])
     attend = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
 

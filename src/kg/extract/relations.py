@@ -59,6 +59,7 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
         if iri:
             by_sentence.setdefault(m.sentence, []).append(_M(m, iri))
     classes = {e.iri: e.cls for e in resolved.entities}
+    labels = {e.iri: e.label for e in resolved.entities}
     party = next((e.iri for e in resolved.entities if e.cls == "Organization" and e.label == "中国共产党"), None)
     out: dict[tuple[str, str, str, int], Relation] = {}
     found: list[Relation] = list(_wholes(mentions, resolved))
@@ -73,7 +74,7 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
         previous_end = s.end
         ms = sorted(by_sentence.get(s.index, []), key=lambda x: (x.m.start, x.m.end))
         ctx = _Context(s, ms, resolved.focus, topic)
-        found.extend(_sentence_relations(ctx, resolved, party))
+        found.extend(_sentence_relations(ctx, labels, party))
         if ctx.groups:
             topic, age = ctx.groups[-1][1], 0
     for rel in found:
@@ -85,7 +86,7 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
     return sorted(out.values(), key=lambda r: (r.sentence, r.start, r.property, r.subject, r.object))
 
 
-def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) -> Iterator[Relation]:
+def _sentence_relations(ctx: _Context, labels: dict[str, str], party: str | None) -> Iterator[Relation]:
     s, ms = ctx.s, ctx.ms
 
     def rel(subj: str, prop: str, obj: _M | str, rule: str, conf: float, anchor: Mention | None = None) -> Relation:
@@ -93,7 +94,6 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
         start, end = (a.start, a.end) if a else (s.start, s.end)
         return Relation(subj, prop, obj.iri if isinstance(obj, _M) else obj, s.index, start, end, rule, conf)
 
-    labels = {e.iri: e.label for e in resolved.entities}
     topic = ctx.topic_programme()
     around = ctx.around_principles()
     for x in ms:
@@ -144,7 +144,7 @@ def _sentence_relations(ctx: _Context, resolved: Resolved, party: str | None) ->
         for subj in governed:
             yield rel(subj, "ledBy", leader, "rel.ledBy.over", 0.7)
     for i, (a, b) in enumerate(zip(ms, ms[1:], strict=False)):  # 中国农业银行“三农”金融事业部: a unit of its parent
-        unit = resources.cue_regex("(?:{UNIT_SUFFIX})$").search(b.m.label) and b.m.label not in resources.cue_list("LOCAL_BODY")
+        unit = resources.cue_regex("(?:{UNIT_SUFFIX})$").search(b.m.label) and b.m.label not in resources.cue_set("LOCAL_BODY")
         if a.cls == b.cls == "Organization" and a.m.end == b.m.start and unit:
             parents = [a]
             for c in reversed(ms[:i]):  # 中国农业银行、中国邮政储蓄银行“三农”金融事业部: each bank's unit
