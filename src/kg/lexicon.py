@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ahocorasick_rs import AhoCorasick, MatchKind
+
 from kg import resources
 from kg.resources import LexEntry
 
@@ -21,7 +23,9 @@ class Lexicon:
     entries: list[LexEntry] = field(default_factory=list)
     by_surface: dict[str, LexEntry] = field(default_factory=dict)
     member_of: dict[str, LexEntry] = field(default_factory=dict)  # member label -> its whole
-    _lengths: dict[str, list[int]] = field(default_factory=dict)
+    _lengths: dict[str, list[int]] = field(default_factory=dict)  # first character -> lengths, longest first
+    _surfaces: list[str] = field(default_factory=list)  # the surface forms the matcher knows, by index
+    _matcher: AhoCorasick | None = None
 
     def add(self, entry: LexEntry) -> None:
         self.entries.append(entry)
@@ -41,6 +45,8 @@ class Lexicon:
             if len(surface) >= 2:
                 lengths.setdefault(surface[0], set()).add(len(surface))
         self._lengths = {c: sorted(v, reverse=True) for c, v in lengths.items()}
+        self._surfaces = sorted(w for w in self.by_surface if len(w) >= 2)
+        self._matcher = AhoCorasick(self._surfaces, matchkind=MatchKind.LeftmostLongest) if self._surfaces else None
         return self
 
     def lookup(self, surface: str) -> LexEntry | None:
@@ -48,18 +54,30 @@ class Lexicon:
 
     def scan(self, text: str, accept: Callable[[LexEntry], bool] | None = None) -> Iterator[tuple[int, int, LexEntry]]:
         """Longest, leftmost, non-overlapping matches of lexicon surface forms in ``text``
-        (only entries ``accept`` takes, when given: a refused long match leaves room for a shorter one)."""
-        i, n = 0, len(text)
-        while i < n:
-            for length in self._lengths.get(text[i], ()):
-                if i + length <= n:
-                    entry = self.by_surface.get(text[i : i + length])
-                    if entry is not None and (accept is None or accept(entry)):
-                        yield i, i + length, entry
-                        i += length
+        (only entries ``accept`` takes, when given: a refused long match leaves room for a shorter one).
+
+        An Aho-Corasick automaton (leftmost-longest) finds the matches in one pass; where
+        ``accept`` refuses one, the shorter forms at the same place are tried and the rest of
+        the text is scanned again from where that leaves off.
+        """
+        i = 0
+        while i < len(text) and self._matcher is not None:
+            for index, a, b in self._matcher.find_matches_as_indexes(text[i:] if i else text):
+                a, b = a + i, b + i
+                entry = self.by_surface[self._surfaces[index]]
+                if accept is None or accept(entry):
+                    yield a, b, entry
+                    continue
+                i = a + 1
+                for length in self._lengths[text[a]]:
+                    shorter = self.by_surface.get(text[a : a + length]) if length < b - a else None
+                    if shorter is not None and accept(shorter):
+                        yield a, a + length, shorter
+                        i = a + length
                         break
+                break  # scan again from i: the refused match hid what starts inside it
             else:
-                i += 1
+                return
 
     def whole_named_in(self, text: str) -> Callable[[LexEntry], bool]:
         """Accepts every entry but the members of wholes that ``text`` does not name."""

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 
 ENTITY_CLASSES = (
     "Organization", "Person", "Programme", "Principle", "Policy",
@@ -112,8 +114,30 @@ def cue_list(name: str) -> list[str]:
 
 
 def alternation(words: list[str]) -> str:
-    """A regex alternation of literal words, longest first (so 建立健全 wins over 建立)."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+    """A regex alternation of literal words that tries the longest first (so 建立健全 wins over 建立).
+
+    The words are written as a trie (``湖(?:北省?|南省?)``): it matches exactly what the plain
+    longest-first alternation matches, in the same order of preference, but the regex engine
+    tries one branch per next character instead of every word in turn.
+    """
+    trie: dict[str, dict] = {}
+    for w in set(words):
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+    return _trie_regex(trie)
+
+
+def _trie_regex(node: dict[str, dict]) -> str:
+    branches = [re.escape(ch) + _trie_regex(sub) for ch, sub in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" not in node:
+        return body
+    # a word ends here and longer ones go on: the longer are tried first (greedy), then this one
+    return body + "?" if len(branches) == 1 and len(body) == 1 else f"(?:{body})?"
 
 
 _LB_PUNCT = "(?:(?<=^)|(?<=[，。；、：！？,;:!?\\s“”（）()《》]))"
@@ -155,6 +179,7 @@ class MentionRule:
     regex: re.Pattern[str]
     confidence: float
     strip: tuple[str, ...] = ()
+    needs: re.Pattern[str] | None = None  # matches a word every match of ``regex`` holds (see required_words)
 
 
 @cache
@@ -172,6 +197,7 @@ def mention_rules() -> tuple[MentionRule, ...]:
         except re.error as exc:
             raise ValueError(f"{path}:{lineno}: rule {raw.get('id')}: bad pattern ({exc})") from None
         strip = tuple(w for name in raw.get("strip", "").split("|") if name for w in cue_list(name))
+        needs = required_words(regex)
         rules.append(
             MentionRule(
                 id=raw["id"],
@@ -180,9 +206,86 @@ def mention_rules() -> tuple[MentionRule, ...]:
                 regex=regex,
                 confidence=float(raw.get("confidence", 0.6)),
                 strip=tuple(sorted(set(strip), key=len, reverse=True)),
+                needs=re.compile(alternation(list(needs))) if needs else None,
             )
         )
     return tuple(rules)
+
+
+def required_words(regex: re.Pattern[str]) -> frozenset[str]:
+    """Words one of which is in every string ``regex`` finds a match in; empty when none can be told.
+
+    A text holding none of them cannot match, so the rule need not run there (most sentences hold
+    no organisational suffix, no quotation mark, no meeting's name). The words are read off the
+    parsed pattern: runs of parts that match one of a few fixed strings (a literal, an alternation
+    of literals such as a cue list) give the strings they can spell; alternations whose every
+    branch requires a word, and repeats of at least once, give what they require. Of the sets a
+    sequence requires, the one with the longest shortest word is kept (then the smallest).
+    Lookarounds are left out, so the words hold for any pattern.
+    """
+    if regex.flags & re.IGNORECASE:
+        return frozenset()
+    words = _required(list(_parser.parse(regex.pattern))) or frozenset()
+    return frozenset(w for w in words if not any(v != w and v in w for v in words))  # 党的十九大 holds 十九大
+
+
+_MAX_SPELLED = 400  # a run spelling more strings than this is not spelled out
+
+
+def _spelled(op: object, av: object) -> frozenset[str] | None:
+    """The strings a pattern part can match, when they are a few fixed ones (else None)."""
+    if op is _c.LITERAL:
+        return frozenset(chr(av))  # type: ignore[arg-type]
+    if op is _c.IN and all(o is _c.LITERAL for o, _ in av):  # type: ignore[attr-defined]
+        return frozenset(chr(v) for _, v in av)  # type: ignore[attr-defined]
+    if op is _c.SUBPATTERN:
+        return _spelled_seq(list(av[3]))  # type: ignore[index]
+    if op is _c.BRANCH:
+        branches = [_spelled_seq(list(b)) for b in av[1]]  # type: ignore[index]
+        return None if any(b is None for b in branches) else frozenset().union(*branches)  # type: ignore[arg-type]
+    if op is _c.MAX_REPEAT and av[0] == 0 and av[1] == 1:  # type: ignore[index]
+        inner = _spelled_seq(list(av[2]))  # type: ignore[index]
+        return None if inner is None else inner | {""}
+    return None
+
+
+def _spelled_seq(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    out = frozenset([""])
+    for op, av in items:
+        part = _spelled(op, av)
+        if part is None or len(out) * len(part) > _MAX_SPELLED:
+            return None
+        out = frozenset(a + b for a in out for b in part)
+    return out
+
+
+def _required(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    sets: list[frozenset[str]] = []
+    run = frozenset([""])
+    for op, av in items:
+        part = _spelled(op, av)
+        if part is not None and len(run) * len(part) <= _MAX_SPELLED:
+            run = frozenset(a + b for a in run for b in part)
+            continue
+        if "" not in run:
+            sets.append(run)
+        run = frozenset([""]) if part is None else part
+        got: frozenset[str] | None = None
+        if part is not None:
+            continue
+        if op is _c.SUBPATTERN:
+            got = _required(list(av[3]))  # type: ignore[index]
+        elif op is _c.BRANCH:
+            branches = [_required(list(b)) for b in av[1]]  # type: ignore[index]
+            if all(branches):
+                got = frozenset().union(*branches)  # type: ignore[arg-type]
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:  # type: ignore[index]
+            got = _required(list(av[2]))  # type: ignore[index]
+        if got:
+            sets.append(got)
+    if "" not in run:
+        sets.append(run)
+    return max(sets, key=lambda s: (min(map(len, s)), -len(s), sorted(s))) if sets else None
 
 
 @dataclass(frozen=True)

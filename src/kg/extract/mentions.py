@@ -62,6 +62,8 @@ def _lexicon_mentions(s: Sentence, lex: Lexicon, accept: Callable[[LexEntry], bo
 def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterator[Mention]:
     """Mentions from the regex rules; a body's or meeting's name starts where a word starts."""
     for rule in resources.mention_rules():
+        if rule.needs is not None and not rule.needs.search(s.text):
+            continue  # the sentence lacks a word every match holds
         for m in rule.regex.finditer(s.text):
             group = next((g for g in m.groupdict() if g.startswith("label") and m.group(g)), None)
             if group is None:
@@ -218,20 +220,37 @@ def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Ment
             names.setdefault(m.surface, m)
     if not names:
         return []
-    pattern = re.compile(resources.alternation(list(names)))
     taken = [(m.start, m.end) for m in found]
     out = []
+    for s, a, b in _occurrences(list(names), sentences):
+        inside = [m for m in found if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
+        for m in inside:  # 基层妇联组织改革 wins over the 妇联组织 inside it
+            found.remove(m)
+            taken.remove((m.start, m.end))
+        if all(b <= x or y <= a for x, y in taken):
+            surface = s.text[a - s.start : b - s.start]
+            first = names[surface]
+            out.append(Mention(a, b, surface, first.label, first.cls, "doc.repeat", s.index, first.confidence))
+            taken.append((a, b))
+    return out
+
+
+def _occurrences(names: list[str], sentences: tuple[Sentence, ...]) -> list[tuple[Sentence, int, int]]:
+    """Where ``names`` stand in the sentences: leftmost first, the longest where several start at
+    one place, none overlapping another; each with its sentence and document offsets."""
+    hits = []
     for s in sentences:
-        for hit in pattern.finditer(s.text):
-            a, b = s.start + hit.start(), s.start + hit.end()
-            inside = [m for m in found if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
-            for m in inside:  # 基层妇联组织改革 wins over the 妇联组织 inside it
-                found.remove(m)
-                taken.remove((m.start, m.end))
-            if all(b <= x or y <= a for x, y in taken):
-                first = names[hit.group()]
-                out.append(Mention(a, b, hit.group(), first.label, first.cls, "doc.repeat", s.index, first.confidence))
-                taken.append((a, b))
+        for name in names:
+            at = s.text.find(name)
+            while at >= 0:
+                hits.append((s.start + at, -len(name), s))
+                at = s.text.find(name, at + 1)
+    out = []
+    end = -1
+    for a, neg, s in sorted(hits, key=lambda h: h[:2]):
+        if a >= end:
+            end = a - neg
+            out.append((s, a, end))
     return out
 
 
