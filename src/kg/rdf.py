@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -85,8 +86,14 @@ def _int(n: int) -> str:
     return f'"{n}"^^{_INT}'
 
 
+@cache
 def _decimal(x: float) -> str:
     return f'"{Decimal(str(round(x, 2)))}"^^{_DEC}'
+
+
+@cache
+def _rule(rule_id: str) -> str:
+    return literal(rule_id)
 
 
 def _zh(text: str) -> str:
@@ -128,8 +135,8 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         add(f"{d} <{DCTERMS.source}> {literal(doc.source)} .")
     if doc.date:
         add(f"{d} <{DCTERMS.date}> {literal(doc.date, datatype=_DATE if _is_date(doc.date) else None)} .")
-    prefix = d[1:-1]
-    sentence = {s.index: iri(f"{prefix}/s/{s.index}") for s in dg.sentences}
+    prefix = d[1:-1]  # already a valid IRI: what is appended below (/s/3, /m/10-14, /a/<hex>) needs no escaping
+    sentence = {s.index: f"<{prefix}/s/{s.index}>" for s in dg.sentences}
     used = {m.sentence for e in dg.entities for m in e.mentions} | {r.sentence for r in dg.relations}
     for s in dg.sentences:
         if s.index in used:
@@ -150,7 +157,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         if ei not in out.confidence or conf > Decimal(out.confidence[ei]):
             out.confidence[ei] = str(conf)
         for m in e.mentions:
-            mi = iri(f"{prefix}/m/{m.start}-{m.end}")
+            mi = f"<{prefix}/m/{m.start}-{m.end}>"
             add(f"{mi} {_TYPE} {_MENTION} .")
             add(f"{mi} {_REFERS} {ei} .")
             add(f"{mi} {_IN_SENT} {sentence[m.sentence]} .")
@@ -158,13 +165,13 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
             add(f"{mi} {_START} {_int(m.start)} .")
             add(f"{mi} {_END} {_int(m.end)} .")
             add(f"{mi} {_SURFACE} {_zh(m.surface)} .")
-            add(f"{mi} {_RULE} {literal(m.rule)} .")
+            add(f"{mi} {_RULE} {_rule(m.rule)} .")
             add(f"{mi} {_CONF} {_decimal(m.confidence)} .")
     for r in dg.relations:
         subj, prop, obj = iri(r.subject), _kg(r.property), iri(r.object)
         add(f"{subj} {prop} {obj} .")
         digest = hashlib.sha1(f"{r.subject} {NS}{r.property} {r.object} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
-        ai = iri(f"{prefix}/a/{digest}")
+        ai = f"<{prefix}/a/{digest}>"
         add(f"{ai} {_TYPE} {_ASSERTION} .")
         add(f"{ai} {_SUBJ} {subj} .")
         add(f"{ai} {_PRED} {prop} .")
@@ -173,7 +180,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         add(f"{ai} {_IN_DOC} {d} .")
         add(f"{ai} {_START} {_int(r.start)} .")
         add(f"{ai} {_END} {_int(r.end)} .")
-        add(f"{ai} {_RULE} {literal(r.rule)} .")
+        add(f"{ai} {_RULE} {_rule(r.rule)} .")
         add(f"{ai} {_CONF} {_decimal(r.confidence)} .")
     out.lines = sorted(set(out.lines))
     return out
@@ -296,23 +303,25 @@ def turtle(lines: list[str]) -> bytes:
     out = [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(PREFIXES.items())]
     add = out.append
     prev_s = prev_p = ""
+    int_cut, dec_cut = -len(_INT_TAIL), -len(_DEC_TAIL)
     for line in lines:
         s, p, o = line[:-2].split(" ", 2)
         if o[0] == "<":
             if p == _TYPE or p == _PRED:
-                o = _prefixed(o, short)
-        elif o.endswith(_INT_TAIL):
-            if o[1 : -len(_INT_TAIL)].isdigit():
-                o = o[1 : -len(_INT_TAIL)]
-        elif o.endswith(_DEC_TAIL) and _DECIMAL.fullmatch(o[1 : -len(_DEC_TAIL)]):
-            o = o[1 : -len(_DEC_TAIL)]
+                o = short.get(o) or _prefixed(o, short)
+        elif o[-1] == ">":  # a typed literal: integers and decimals are written bare
+            if o.endswith(_INT_TAIL):
+                if o[1:int_cut].isdigit():
+                    o = o[1:int_cut]
+            elif o.endswith(_DEC_TAIL) and _DECIMAL.fullmatch(o[1:dec_cut]):
+                o = o[1:dec_cut]
         if s != prev_s:
             if prev_s:
                 add(" .\n")
-            add(f"{s} {_prefixed(p, short)} {o}")
+            add(f"{s} {short.get(p) or _prefixed(p, short)} {o}")
             prev_s, prev_p = s, p
         elif p != prev_p:
-            add(f" ;\n\t{_prefixed(p, short)} {o}")
+            add(f" ;\n\t{short.get(p) or _prefixed(p, short)} {o}")
             prev_p = p
         else:
             add(f" , {o}")

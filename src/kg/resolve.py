@@ -19,6 +19,7 @@ from kg.lexicon import Lexicon
 from kg.model import Document, Entity, Mention
 
 DEFAULT_BASE = "https://w3id.org/kg-policy/id/"
+_UNSTORED = re.compile(r"[\s“”‘’\"'「」『』《》〈〉]")  # quotes and spaces, left out of stored labels
 _FULLWIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b]")  # full-width digits, letters, +
 _CLASS_SLUG = {c: c.lower() for c in resources.ENTITY_CLASSES}
 
@@ -35,7 +36,7 @@ class Resolved:
 def normalise_label(label: str) -> str:
     """The form a label is stored and compared in: NFKC (full-width Latin -> ASCII), no quotes or spaces."""
     label = _FULLWIDTH.sub(lambda m: unicodedata.normalize("NFKC", m.group()), label)
-    return re.sub(r"[\s“”‘’\"'「」『』《》〈〉]", "", label)
+    return _UNSTORED.sub("", label)
 
 
 def entity_iri(cls: str, label: str, base: str = DEFAULT_BASE, *, scope: str = "") -> str:

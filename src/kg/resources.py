@@ -15,6 +15,8 @@ from pathlib import Path
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
+from ahocorasick_rs import AhoCorasick, MatchKind
+
 ENTITY_CLASSES = (
     "Organization", "Person", "Programme", "Principle", "Policy",
     "Goal", "Event", "TargetGroup", "Role", "Place",
@@ -179,7 +181,7 @@ class MentionRule:
     regex: re.Pattern[str]
     confidence: float
     strip: tuple[str, ...] = ()
-    needs: re.Pattern[str] | None = None  # matches a word every match of ``regex`` holds (see required_words)
+    needs: frozenset[str] = frozenset()  # words one of which every match of ``regex`` holds (see required_words)
 
 
 @cache
@@ -206,7 +208,7 @@ def mention_rules() -> tuple[MentionRule, ...]:
                 regex=regex,
                 confidence=float(raw.get("confidence", 0.6)),
                 strip=tuple(sorted(set(strip), key=len, reverse=True)),
-                needs=re.compile(alternation(list(needs))) if needs else None,
+                needs=needs,
             )
         )
     return tuple(rules)
@@ -286,6 +288,13 @@ def _required(items: list[tuple[object, object]]) -> frozenset[str] | None:
     if "" not in run:
         sets.append(run)
     return max(sets, key=lambda s: (min(map(len, s)), -len(s), sorted(s))) if sets else None
+
+
+@cache
+def rule_words() -> AhoCorasick:
+    """An automaton of every rule's required words, to tell in one pass which ones a sentence holds."""
+    words = sorted({w for rule in mention_rules() for w in rule.needs})
+    return AhoCorasick(words or ["\0"], matchkind=MatchKind.Standard)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from kg.model import Document, Sentence
 
+_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z]")  # a sentence holds at least one of these
 _SENTENCE = re.compile(r"[^\n。！？；!?;]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)")
 
 
@@ -47,7 +48,7 @@ def sentences(doc: Document) -> tuple[Sentence, ...]:
         else:
             text = doc.text[start:end]
             stripped = text.strip()
-            if stripped and re.search(r"[\u4e00-\u9fffA-Za-z]", stripped):
+            if stripped and _WORDS.search(stripped):
                 s = start + (len(text) - len(text.lstrip()))
                 out.append(Sentence(index=len(out), start=s, end=s + len(stripped), text=stripped))
     return tuple(out)

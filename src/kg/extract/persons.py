@@ -10,8 +10,12 @@ from kg.extract.spans import CJK, mention
 from kg.lexicon import Lexicon
 from kg.model import Mention, Sentence
 
+_ATTEND = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
+
 
 def party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Mention]:
+    if "党" not in s.text:
+        return
     for start, end, w in toks:
         if w in ("党", "我们党", "我党"):
             yield Mention(start, end, w, "中国共产党", "Organization", "org.party", s.index, 0.85)
@@ -20,7 +24,7 @@ def party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Me
 def person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon) -> Iterator[Mention]:
     titles = resources.cue_set("PERSON_TITLE")
     surnames = str(resources.cues()["SURNAMES"])
-    attend = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
+    attend = _ATTEND
 
     def name_at(j: int) -> tuple[int, int, str, int] | None:
         """A person's name starting at token ``j`` (jieba may cut 李红梅 as 李|红梅): start, end, name, next token."""
