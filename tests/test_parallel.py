@@ -67,6 +67,24 @@ def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
     assert [i for b in batches for i in b] == list(range(len(docs)))
 
 
+def test_this_process_and_the_workers_share_the_batches(corpus: Path) -> None:
+    """--jobs 2 is this process and one worker: each batch is done once, some by each of them."""
+    from kg import ingest
+
+    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    batches = [[i] for i in range(len(docs))]
+    settings = parallel.Settings.make()
+    with parallel.Workers(2, settings) as workers:
+        done = list(workers.share(settings, docs, batches))
+    assert sorted(i for b, _ in done for i in b) == list(range(len(docs)))
+    by_worker = {i for b, outcomes in done for i, (dg, _) in zip(b, outcomes, strict=True) if not dg.document.text}
+    assert by_worker and len(by_worker) < len(docs)  # a worker leaves the text out; this process keeps it
+    serial = parallel.work(settings, docs)
+    for b, outcomes in done:
+        for i, (_, triples) in zip(b, outcomes, strict=True):
+            assert triples.lines == serial[i][1].lines
+
+
 def test_cli_jobs_and_no_cache(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:
     args = [sys.executable, "-m", "kg", "build", str(corpus), "--out", str(tmp_path), "--format", "nt", "--format", "jsonld"]
     done = subprocess.run([*args, "--jobs", "2", "--no-html", "--no-cache"], capture_output=True, text=True, timeout=120)

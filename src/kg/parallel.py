@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 Outcome = tuple[DocumentGraph, rdf.DocumentTriples]
 CACHE_DIR = ".kg-cache"
-BATCH_CHARS = 60_000  # documents are sent to workers in batches of about this many characters
+BATCH_CHARS = 20_000  # documents are sent to workers in batches of about this many characters (~0.1 s of work)
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,7 @@ def run(
         if scheduler:
             done = _run_dask(scheduler, settings, docs, batches)
         elif workers and jobs > 1 and len(batches) > 1:
-            args = [(settings, [docs[i] for i in b], True) for b in batches]
-            done = zip(batches, workers.map(_star_work, args), strict=True)
+            done = workers.share(settings, docs, batches)
         else:
             done = ((b, work(settings, [docs[i] for i in b])) for b in batches)
         for batch, outcomes in done:
@@ -183,31 +182,56 @@ Done = Iterator[tuple[list[int], list[Outcome]]]
 
 
 class Workers:
-    """``jobs`` worker processes (spawned: safe with threads, on every platform).
+    """``jobs`` processes for the per-document work: this one and ``jobs - 1`` workers.
 
-    With ``settings`` they start at once and make their extractor while this process reads the
-    inputs; otherwise on first use.
+    Where the platform can fork and this process runs no other thread, the workers are forked
+    from it once its extractor is made (first use), so they start with it, at no cost. Elsewhere
+    they are spawned (safe with threads, on every platform): with ``settings`` at once, so they
+    make their extractor while this process reads the inputs.
     """
 
     def __init__(self, jobs: int = 1, settings: Settings | None = None) -> None:
         self.jobs = max(1, jobs)
         self._pool: Any = None
-        if self.jobs > 1 and settings is not None:
+        if self.jobs > 1 and settings is not None and not _can_fork():
             self._start(settings)
 
-    def _start(self, settings: Settings | None = None) -> None:
+    def _start(self, settings: Settings) -> None:
         import multiprocessing
 
-        ctx = multiprocessing.get_context("spawn")
-        self._pool = ctx.Pool(self.jobs, _warm, (settings,)) if settings else ctx.Pool(self.jobs)
+        helpers = self.jobs - 1
+        if _can_fork():
+            _warm(settings)
+            self._pool = multiprocessing.get_context("fork").Pool(helpers)
+        else:
+            self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
-        """``fn`` over ``items`` in the workers (in this process with one job or one item), results in order."""
-        if self.jobs == 1 or len(items) < 2:
-            return map(fn, items)
+    def share(self, settings: Settings, docs: Sequence[Document], batches: list[list[int]]) -> Done:
+        """The batches' outcomes, worked on by the workers and by this process, as each is done.
+
+        The workers take batches from the front (a few queued each, so none waits); this process
+        takes one from the back whenever it is free, so no process sits idle while work is left,
+        and what this process does is never sent between processes.
+        """
+        from collections import deque
+
         if self._pool is None:
-            self._start()
-        return iter(self._pool.imap(fn, items))
+            self._start(settings)
+        todo = deque(batches)
+        sent: deque[tuple[list[int], Any]] = deque()
+        while todo or sent:
+            while todo and len(sent) < 4 * (self.jobs - 1):
+                b = todo.popleft()
+                sent.append((b, self._pool.apply_async(work, (settings, [docs[i] for i in b], True))))
+            while sent and sent[0][1].ready():
+                b, res = sent.popleft()
+                yield b, res.get()
+            if todo:
+                b = todo.pop()
+                yield b, work(settings, [docs[i] for i in b])
+            elif sent:
+                b, res = sent.popleft()
+                yield b, res.get()
 
     def __enter__(self) -> Workers:
         return self
@@ -220,11 +244,16 @@ class Workers:
 
 
 def _warm(settings: Settings) -> None:
-    _extractor(settings).tokenizer  # noqa: B018 - made now, not in the first batch
+    """Make the extractor, its tokenizer and the rules' regexes now, not in the first batch."""
+    _extractor(settings).extract(Document(id="warm", text="天津市妇联坚持以人民为中心，深入实施“巾帼建功”行动。"))
 
 
-def _star_work(args: tuple[Settings, list[Document], bool]) -> list[Outcome]:
-    return work(*args)
+def _can_fork() -> bool:
+    """Forking is safe here: the platform has it (not Windows, not macOS's default) and no other thread runs."""
+    import multiprocessing
+    import threading
+
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _run_dask(address: str, settings: Settings, docs: Sequence[Document], batches: list[list[int]]) -> Done:
