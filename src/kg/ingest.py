@@ -376,11 +376,12 @@ def find_furniture(text: str) -> tuple[tuple[int, int], ...]:
     for line in text.split("\n"):
         end = pos + len(line)
         stripped = line.strip()
-        if stripped and any(r.search(stripped) for r in rules.lines):
+        if stripped and rules.line.search(stripped):
             spans.append((pos, end))
         else:
-            for r in rules.inline:
-                spans.extend((pos + m.start(), pos + m.end()) for m in r.finditer(line))
+            for r, needs in rules.inline:
+                if not needs or any(w in line for w in needs):
+                    spans.extend((pos + m.start(), pos + m.end()) for m in r.finditer(line))
         pos = end + 1
     tail = rules.tail_start.search(text)
     if tail:

@@ -290,26 +290,40 @@ def _required(items: list[tuple[object, object]]) -> frozenset[str] | None:
     return max(sets, key=lambda s: (min(map(len, s)), -len(s), sorted(s))) if sets else None
 
 
+def rules_for(text: str) -> list[MentionRule]:
+    """The mention rules that can match in ``text``, in their order: those it holds a required word of."""
+    automaton, needed_by, always = _rule_index()
+    rules = mention_rules()
+    found = automaton.find_matches_as_indexes(text, overlapping=True)
+    if not found:
+        return [rules[i] for i in always]
+    return [rules[i] for i in sorted({i for word, _, _ in found for i in needed_by[word]}.union(always))]
+
+
 @cache
-def rule_words() -> AhoCorasick:
-    """An automaton of every rule's required words, to tell in one pass which ones a sentence holds."""
-    words = sorted({w for rule in mention_rules() for w in rule.needs})
-    return AhoCorasick(words or ["\0"], matchkind=MatchKind.Standard)
+def _rule_index() -> tuple[AhoCorasick, list[tuple[int, ...]], tuple[int, ...]]:
+    """An automaton of every rule's required words; for each word the rules needing it; the rules needing none."""
+    rules = mention_rules()
+    words = sorted({w for rule in rules for w in rule.needs})
+    needed_by = [tuple(i for i, r in enumerate(rules) if w in r.needs) for w in words]
+    always = tuple(i for i, r in enumerate(rules) if not r.needs)
+    return AhoCorasick(words or ["\0"], matchkind=MatchKind.Standard), needed_by, always
 
 
 @dataclass(frozen=True)
 class FurnitureRules:
-    lines: tuple[re.Pattern[str], ...]
-    inline: tuple[re.Pattern[str], ...]
+    line: re.Pattern[str]  # any of the whole-line rules
+    inline: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # each inline rule, with its required words
     tail_start: re.Pattern[str]
 
 
 @cache
 def furniture_rules() -> FurnitureRules:
     raw = json.loads((data_dir() / "rules" / "furniture.json").read_text("utf-8"))
+    inline = [re.compile(p) for p in raw["inline"]]
     return FurnitureRules(
-        lines=tuple(re.compile(p) for p in raw["lines"]),
-        inline=tuple(re.compile(p) for p in raw["inline"]),
+        line=re.compile("|".join(f"(?:{p})" for p in raw["lines"])),
+        inline=tuple((r, required_words(r)) for r in inline),
         tail_start=re.compile(raw["tail_start"]),
     )
 

@@ -15,6 +15,8 @@ from kg.model import Document, Mention, Sentence
 
 def adherence_lists(s: Sentence) -> Iterator[Mention]:
     """坚持工业农业一起抓、城市农村一起抓: the parallel slogans a body holds to, each a principle."""
+    if "坚持" not in s.text:
+        return
     for m in re.finditer(r"坚持((?:[\u4e00-\u9fff]{4,8}、)+[\u4e00-\u9fff]{4,8})(?=[，。；,;]|$)", s.text):
         pos = m.start(1)
         verb_phrase = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{PRIN_VERB}|{ADV}|为|把准|立足|直接|有效)")
@@ -63,9 +65,14 @@ def typed_lists(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
 # --------------------------------------------------------------------------- resolution and structure
 
 
+_QUOTE_AFTER_QUOTE = re.compile(r"”[、和及与]?“")
+
+
 def chained_quotes(s: Sentence, kept: list[Mention]) -> list[Mention]:
     """A quoted name right after a quoted name of known class shares its class."""
-    out = []
+    out: list[Mention] = []
+    if not _QUOTE_AFTER_QUOTE.search(s.text):
+        return out
     known = {(m.start, m.end): m for m in kept}
     for m in re.finditer(r"“([^“”\n]{2,24})”", s.text):
         span = (s.start + m.start(1), s.start + m.end(1))

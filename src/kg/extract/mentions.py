@@ -61,10 +61,7 @@ def _lexicon_mentions(s: Sentence, lex: Lexicon, accept: Callable[[LexEntry], bo
 
 def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterator[Mention]:
     """Mentions from the regex rules; a body's or meeting's name starts where a word starts."""
-    present = set(resources.rule_words().find_matches_as_strings(s.text, overlapping=True))
-    for rule in resources.mention_rules():
-        if rule.needs and rule.needs.isdisjoint(present):
-            continue  # the sentence lacks a word every match holds
+    for rule in resources.rules_for(s.text):  # those whose required words the sentence holds
         for m in rule.regex.finditer(s.text):
             group = next((g for g in m.groupdict() if g.startswith("label") and m.group(g)), None)
             if group is None:

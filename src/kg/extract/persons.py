@@ -10,6 +10,7 @@ from kg.extract.spans import CJK, mention
 from kg.lexicon import Lexicon
 from kg.model import Mention, Sentence
 
+_NAMES_ATTEND = re.compile(r"^((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:参加|出席|陪同|分别)")
 _ATTEND = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
 
 
@@ -57,7 +58,7 @@ def person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon)
         if prv and w in ("总书记", "主席", "同志", "总理", "委员长") and (before := name_at(i - 1)) and before[1] == prv[1]:
             yield Mention(before[0], before[1], before[2], before[2], "Person", "person.title", s.index, 0.8)
     # a list of names that opens a sentence and ends in a verb of attending: 丁薛祥、孙春兰参加谈话
-    m = re.match(r"^((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:参加|出席|陪同|分别)", s.text)
+    m = _NAMES_ATTEND.match(s.text) if "、" in s.text else None
     if m:
         pos = 0
         names = m.group(1).split("、")

@@ -29,6 +29,7 @@ def _LIST_GAP() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
 
 
 _CLAUSE = re.compile(r"[，；：,;:]")
+_CORE = re.compile(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)")  # 以习近平同志为核心的党中央
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,7 @@ class _M:
 
     m: Mention
     iri: str
-
-    @property
-    def cls(self) -> str:
-        return self.m.cls
+    cls: str  # the mention's class (read very often, so kept here)
 
 
 @cache
@@ -57,7 +55,7 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
     for m in mentions:
         iri = resolved.entity_of.get((m.start, m.end))
         if iri:
-            by_sentence.setdefault(m.sentence, []).append(_M(m, iri))
+            by_sentence.setdefault(m.sentence, []).append(_M(m, iri, m.cls))
     classes = {e.iri: e.cls for e in resolved.entities}
     labels = {e.iri: e.label for e in resolved.entities}
     party = next((e.iri for e in resolved.entities if e.cls == "Organization" and e.label == "中国共产党"), None)
@@ -285,6 +283,8 @@ class _Context:
     def around_principles(self) -> dict[int, int]:
         """``…，围绕创新发展，深化…``: principles opening a clause with 围绕, each framing the
         clauses up to the next such clause (start of the principle -> end of its reach)."""
+        if "围绕" not in self.s.text:
+            return {}
         opens = [m.end() + self.s.start for m in re.finditer(r"(?:^|[，；,;])(?:[\u4e00-\u9fff]{0,2})?围绕", self.s.text)]
         found = []
         for pos in opens:
@@ -411,7 +411,7 @@ def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
                     break
             for leader in leaders:
                 yield rel(led.iri, "ledBy", leader, "rel.ledBy.over", 0.7, led.m)
-    for m in re.finditer(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)", s.text):
+    for m in _CORE.finditer(s.text) if "同志为" in s.text else ():
         p = next((x for x in ms if x.cls == "Person" and x.m.start - s.start == m.start("p")), None)
         o = next((x for x in ms if x.cls == "Organization" and x.m.start - s.start == m.start("o")), None)
         if p and o:
