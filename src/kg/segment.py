@@ -8,10 +8,10 @@ tokenizer (rjieba's, where installed) that knows the lexicon words, so names are
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from functools import cache
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache, cached_property
 from itertools import accumulate
-from typing import Any
+from typing import Any, overload
 
 from kg.model import Document, Sentence
 
@@ -84,11 +84,44 @@ def tokenizer(words: frozenset[str] = frozenset()) -> Any:
     return tk
 
 
-def tokens(text: str, tk: Any, *, offset: int = 0) -> list[tuple[int, int, str]]:
+def tokens(text: str, tk: Any, *, offset: int = 0) -> list[Token]:
     """``(start, end, word)`` for every token of ``text``; offsets shifted by ``offset``."""
     words = list(tk.cut(text, HMM=True)) if hasattr(tk, "initialize") else tk.cut(text, True)
     ends = list(accumulate(map(len, words), initial=offset))
     return list(zip(ends, ends[1:], words, strict=False))
+
+
+Token = tuple[int, int, str]
+
+
+class SentenceTokens(Sequence[Token]):
+    """The tokens of one sentence (:func:`tokens`), cut on first use: most sentences need none."""
+
+    def __init__(self, text: str, tk: Any, *, offset: int = 0) -> None:
+        self._args = (text, tk, offset)
+
+    @cached_property
+    def all(self) -> list[Token]:
+        text, tk, offset = self._args
+        return tokens(text, tk, offset=offset)
+
+    @cached_property
+    def starts(self) -> frozenset[int]:
+        """Where a token starts (document offsets): a name does not start inside a word."""
+        return frozenset(a for a, _, _ in self.all)
+
+    @overload
+    def __getitem__(self, i: int) -> Token: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Token]: ...
+    def __getitem__(self, i: int | slice) -> Token | Sequence[Token]:
+        return self.all[i]
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def __iter__(self) -> Iterator[Token]:
+        return iter(self.all)
 
 
 def lexicon_words(labels: Iterable[str]) -> frozenset[str]:

@@ -4,13 +4,14 @@ quotes, parallel slogans held to. Each function serves one family named in coded
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 from kg import resources
 from kg.extract.spans import CJK, NUMERAL, QUOTES, mention, numeral_value, plausible, replace_mention, strip_front
 from kg.lexicon import Lexicon
 from kg.model import Document, Mention, Sentence
+from kg.segment import Token
 
 
 def adherence_lists(s: Sentence) -> Iterator[Mention]:
@@ -88,7 +89,7 @@ def chained_quotes(s: Sentence, kept: list[Mention]) -> list[Mention]:
     return out
 
 
-def numbered_wholes(s: Sentence, toks: list[tuple[int, int, str]], kept: list[Mention]) -> list[Mention]:
+def numbered_wholes(s: Sentence, toks: Sequence[Token], kept: list[Mention]) -> list[Mention]:
     """Candidate numbered wholes (三个特性) not named by the lexicon; kept only if members are found."""
     out = []
     for m in re.finditer(rf"[{NUMERAL}]+(?:个|大|种|项|条)", s.text):

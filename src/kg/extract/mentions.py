@@ -23,7 +23,7 @@ from kg.extract.spans import QUOTES, mention, plausible, strip_front
 from kg.lexicon import Lexicon
 from kg.model import Document, Mention, Sentence
 from kg.resources import LexEntry
-from kg.segment import tokens
+from kg.segment import SentenceTokens
 
 
 def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, tk: object) -> list[Mention]:
@@ -32,8 +32,8 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
     accept = lex.whole_named_in(doc.text)
     for s in sentences:
         cands = list(_lexicon_mentions(s, lex, accept))
-        toks = tokens(s.text, tk, offset=s.start)
-        cands += _rule_mentions(s, lex, {a for a, _, _ in toks})
+        toks = SentenceTokens(s.text, tk, offset=s.start)
+        cands += _rule_mentions(s, lex, toks)
         cands += party_mentions(s, toks)
         cands += person_mentions(s, toks, lex)
         cands += _policy_heading(s, lex)
@@ -59,7 +59,7 @@ def _lexicon_mentions(s: Sentence, lex: Lexicon, accept: Callable[[LexEntry], bo
         yield mention(s, start, end, entry.label, entry.cls, rule, 0.95 if entry.user else 0.9, members=entry.members)
 
 
-def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterator[Mention]:
+def _rule_mentions(s: Sentence, lex: Lexicon, toks: SentenceTokens) -> Iterator[Mention]:
     """Mentions from the regex rules; a body's or meeting's name starts where a word starts."""
     for rule in resources.rules_for(s.text):  # those whose required words the sentence holds
         for m in rule.regex.finditer(s.text):
@@ -73,7 +73,7 @@ def _rule_mentions(s: Sentence, lex: Lexicon, token_starts: set[int]) -> Iterato
             if rule.cls in TRIMMED and s.text[m.start(group) - 1 : m.start(group)] != "“":
                 cut = _name_stop(label)  # 袁家军从深刻认识四中全会 -> 四中全会
                 start, label = start + cut, label[cut:]
-            if rule.cls in ("Organization", "Event") and s.start + start not in token_starts:
+            if rule.cls in ("Organization", "Event") and s.start + start not in toks.starts:
                 continue  # 亚太经|合组织…会议: a name does not start inside a word
             if rule.cls == "Event" and len(label) < 4:
                 continue

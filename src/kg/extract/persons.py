@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from kg import resources
 from kg.extract.spans import CJK, mention
 from kg.lexicon import Lexicon
 from kg.model import Mention, Sentence
+from kg.segment import Token
 
 _NAMES_ATTEND = re.compile(r"^((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:参加|出席|陪同|分别)")
 _ATTEND = re.compile(r"^[、，]?(?:出席|参加|陪同|会见|作|发言|等|同志|在|表示|指出|强调|主持|说|和|、)")
 
 
-def party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Mention]:
+def party_mentions(s: Sentence, toks: Sequence[Token]) -> Iterator[Mention]:
     if "党" not in s.text:
         return
     for start, end, w in toks:
@@ -22,7 +23,7 @@ def party_mentions(s: Sentence, toks: list[tuple[int, int, str]]) -> Iterator[Me
             yield Mention(start, end, w, "中国共产党", "Organization", "org.party", s.index, 0.85)
 
 
-def person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon) -> Iterator[Mention]:
+def person_mentions(s: Sentence, toks: Sequence[Token], lex: Lexicon) -> Iterator[Mention]:
     titles = resources.cue_set("PERSON_TITLE")
     surnames = str(resources.cues()["SURNAMES"])
     attend = _ATTEND
@@ -41,7 +42,8 @@ def person_mentions(s: Sentence, toks: list[tuple[int, int, str]], lex: Lexicon)
             return a, toks[j + 1][1], w + toks[j + 1][2], j + 2
         return None
 
-    for i, (_start, _end, w) in enumerate(toks):
+    titled = resources.cue_regex("{PERSON_TITLE}").search(s.text)  # a title token is a title word in the text
+    for i, (_start, _end, w) in enumerate(toks if titled else ()):
         if w not in titles:
             continue
         found = name_at(i + 1)
