@@ -201,8 +201,16 @@ class Workers:
 
         helpers = self.jobs - 1
         if _can_fork():
+            import gc
+
             _warm(settings)
-            self._pool = multiprocessing.get_context("fork").Pool(helpers)
+            # the workers' garbage collector leaves what they inherit alone: touching it would copy
+            # this process's whole heap, page by page, into each of them
+            gc.freeze()
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(helpers)
+            finally:
+                gc.unfreeze()
         else:
             self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
 
