@@ -18,7 +18,7 @@ from kg.resources import LexEntry
 
 @dataclass
 class Lexicon:
-    """Surface form -> entry, with an index of first characters for fast longest-match scans."""
+    """Surface form -> entry, with an Aho-Corasick automaton of the surface forms for fast scans."""
 
     entries: list[LexEntry] = field(default_factory=list)
     by_surface: dict[str, LexEntry] = field(default_factory=dict)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One input text with its metadata.
 
@@ -26,7 +26,7 @@ class Document:
     furniture: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence (or a heading line) of a document."""
 
@@ -36,7 +36,7 @@ class Sentence:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A span of text that names an entity of class ``cls``.
 
@@ -56,7 +56,7 @@ class Mention:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """One thing the document names, with every mention that names it."""
 
@@ -68,7 +68,7 @@ class Entity:
     confidence: float = 0.8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """``subject property object`` stated in one sentence."""
 
@@ -82,7 +82,7 @@ class Relation:
     confidence: float = 0.7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentGraph:
     """Everything extracted from one document."""
 
