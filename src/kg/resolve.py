@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from kg import resources
@@ -33,12 +34,14 @@ class Resolved:
     focus: tuple[str, ...]
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_label(label: str) -> str:
     """The form a label is stored and compared in: NFKC (full-width Latin -> ASCII), no quotes or spaces."""
     label = _FULLWIDTH.sub(lambda m: unicodedata.normalize("NFKC", m.group()), label)
     return _UNSTORED.sub("", label)
 
 
+@lru_cache(maxsize=1 << 16)
 def entity_iri(cls: str, label: str, base: str = DEFAULT_BASE, *, scope: str = "") -> str:
     """The IRI of the entity of class ``cls`` labelled ``label``: the same in every document,
     except for bodies named only locally (政府, 妇联 …), which get one IRI per document ``scope``."""

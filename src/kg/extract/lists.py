@@ -36,6 +36,8 @@ def _typed_list_regex() -> re.Pattern[str]:
 
 def typed_lists(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
     """``A、B、C等交流平台``: the items of a list closed by 等 + a head noun of known class."""
+    if "、" not in s.text or "等" not in s.text:
+        return
     heads: dict[str, str] = resources.cues()["LIST_HEAD_CLASS"]  # type: ignore[assignment]
     for m in _typed_list_regex().finditer(s.text):
         cls = heads[m.group(2)]

@@ -193,7 +193,7 @@ _HEADING = re.compile(
 
 def _policy_heading(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
     """A heading line ``ISSUERS关于…的意见``: the document itself, and the bodies that issued it."""
-    m = _HEADING.match(s.text)
+    m = _HEADING.match(s.text) if "关于" in s.text else None
     if not m:
         return
     yield mention(s, m.start("label"), m.end("label"), m.group("label"), "Policy", "policy.title", 0.9,

@@ -29,6 +29,7 @@ def _LIST_GAP() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
 
 
 _CLAUSE = re.compile(r"[，；：,;:]")
+_UNDER_PARTY = re.compile(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导")
 _CORE = re.compile(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)")  # 以习近平同志为核心的党中央
 
 
@@ -71,6 +72,8 @@ def find_relations(sentences: tuple[Sentence, ...], mentions: list[Mention], res
             topic = []
         previous_end = s.end
         ms = sorted(by_sentence.get(s.index, []), key=lambda x: (x.m.start, x.m.end))
+        if not ms and not (party and _UNDER_PARTY.search(s.text)):
+            continue  # nothing named: no relation, no subject to carry over
         ctx = _Context(s, ms, resolved.focus, topic)
         found.extend(_sentence_relations(ctx, labels, party))
         if ctx.groups:
@@ -308,7 +311,7 @@ class _Context:
 
     def under_party(self) -> list[str]:
         """Bodies said to work under the Party's leadership: ``在党的领导下，工会…``, ``党直接领导的群众组织``."""
-        m = re.search(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导", self.s.text)
+        m = _UNDER_PARTY.search(self.s.text)
         return self._governed(self.s.start + m.start()) if m else []
 
     def under_body(self) -> Iterator[tuple[_M, list[str]]]:
