@@ -90,3 +90,17 @@ def test_a_refused_match_leaves_room_for_shorter_and_inner_ones() -> None:
     no_prefix = _lexicon(LexEntry("五大发展理念", "Principle"), LexEntry("发展理念", "Principle"))
     assert [(a, b, e.label) for a, b, e in no_prefix.scan("贯彻五大发展理念", refuse)] == [(4, 8, "发展理念")]
     assert list(_lexicon().scan("任何文字")) == []
+
+
+def test_lexicon_mentions_of_a_text_are_those_of_each_sentence_alone() -> None:
+    """One scan of the whole text gives each sentence what scanning it alone gives, also where a
+    name crosses the edge of a sentence cut short (page furniture, a 2000-character piece)."""
+    from kg.extract.mentions import _lexicon_mentions
+    from kg.model import Sentence
+
+    lex = _lexicon(LexEntry("天津市", "Place"), LexEntry("天津市妇联", "Organization"), LexEntry("妇联", "Organization"))
+    text = "天津市妇联开会。天津市妇联"
+    cut = (Sentence(0, 0, 3, "天津市"), Sentence(1, 3, 8, "妇联开会。"), Sentence(2, 8, 13, "天津市妇联"))
+    got = [[(m.start, m.end, m.label) for m in ms] for ms in _lexicon_mentions(Document(id="d", text=text), cut, lex)]
+    alone = [[(s.start + a, s.start + b, e.label) for a, b, e in lex.scan(s.text)] for s in cut]
+    assert got == alone == [[(0, 3, "天津市")], [(3, 5, "妇联")], [(8, 13, "天津市妇联")]]

@@ -8,7 +8,8 @@ coded rules (persons by title, the Party, numbered wholes, chained quotes, docum
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterator
 
 from kg import resources
 from kg.extract.lists import (
@@ -29,9 +30,8 @@ from kg.segment import SentenceTokens
 def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, tk: object) -> list[Mention]:
     """All mentions of ``doc``, non-overlapping, in text order."""
     found: list[Mention] = []
-    accept = lex.whole_named_in(doc.text)
-    for s in sentences:
-        cands = list(_lexicon_mentions(s, lex, accept))
+    from_lexicon = _lexicon_mentions(doc, sentences, lex)
+    for s, cands in zip(sentences, from_lexicon, strict=True):
         toks = SentenceTokens(s.text, tk, offset=s.start)
         cands += _rule_mentions(s, lex, toks)
         cands += party_mentions(s, toks)
@@ -53,10 +53,38 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
 # --------------------------------------------------------------------------- sources
 
 
-def _lexicon_mentions(s: Sentence, lex: Lexicon, accept: Callable[[LexEntry], bool]) -> Iterator[Mention]:
-    for start, end, entry in lex.scan(s.text, accept):
-        rule = "lexicon.user" if entry.user else ("lexicon.member" if entry.source.startswith("member of") else "lexicon")
-        yield mention(s, start, end, entry.label, entry.cls, rule, 0.95 if entry.user else 0.9, members=entry.members)
+def _lexicon_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon) -> list[list[Mention]]:
+    """The lexicon's mentions in each sentence: the longest, leftmost names, none overlapping.
+
+    The whole text is scanned at once; a match that crosses a sentence's edge (where a sentence
+    was cut at page furniture or into pieces) would not be there in the sentence alone, so such
+    a sentence is scanned again on its own. Either way each sentence gets what scanning it alone
+    gives.
+    """
+    accept = lex.whole_named_in(doc.text)
+    starts = [s.start for s in sentences]
+    spans: list[list[tuple[int, int, LexEntry]]] = [[] for _ in sentences]
+    alone: set[int] = set()
+    for a, b, entry in lex.scan(doc.text, accept):
+        i = bisect_right(starts, a) - 1
+        if i >= 0 and b <= sentences[i].end:
+            spans[i].append((a, b, entry))
+            continue
+        for k in range(max(i, 0), bisect_right(starts, b - 1)):  # the sentences it overlaps
+            if sentences[k].start < b and a < sentences[k].end:
+                alone.add(k)
+    for k in alone:
+        s = sentences[k]
+        spans[k] = [(s.start + a, s.start + b, entry) for a, b, entry in lex.scan(s.text, accept)]
+    return [
+        [_lexicon_mention(s, a - s.start, b - s.start, entry) for a, b, entry in found]
+        for s, found in zip(sentences, spans, strict=True)
+    ]
+
+
+def _lexicon_mention(s: Sentence, start: int, end: int, entry: LexEntry) -> Mention:
+    rule = "lexicon.user" if entry.user else ("lexicon.member" if entry.source.startswith("member of") else "lexicon")
+    return mention(s, start, end, entry.label, entry.cls, rule, 0.95 if entry.user else 0.9, members=entry.members)
 
 
 def _rule_mentions(s: Sentence, lex: Lexicon, toks: SentenceTokens) -> Iterator[Mention]:
@@ -218,18 +246,24 @@ def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Ment
             names.setdefault(m.surface, m)
     if not names:
         return []
-    taken = [(m.start, m.end) for m in found]
+    taken: dict[int, list[tuple[int, int]]] = {}  # sentence index -> spans (spans in two sentences never overlap)
+    in_sentence: dict[int, list[Mention]] = {}
+    for m in found:
+        taken.setdefault(m.sentence, []).append((m.start, m.end))
+        in_sentence.setdefault(m.sentence, []).append(m)
     out = []
     for s, a, b in _occurrences(list(names), sentences):
-        inside = [m for m in found if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
+        spans = taken.setdefault(s.index, [])
+        inside = [m for m in in_sentence.get(s.index, ()) if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
         for m in inside:  # 基层妇联组织改革 wins over the 妇联组织 inside it
             found.remove(m)
-            taken.remove((m.start, m.end))
-        if all(b <= x or y <= a for x, y in taken):
+            in_sentence[s.index].remove(m)
+            spans.remove((m.start, m.end))
+        if all(b <= x or y <= a for x, y in spans):
             surface = s.text[a - s.start : b - s.start]
             first = names[surface]
             out.append(Mention(a, b, surface, first.label, first.cls, "doc.repeat", s.index, first.confidence))
-            taken.append((a, b))
+            spans.append((a, b))
     return out
 
 
