@@ -288,6 +288,8 @@ def _occurrences(names: list[str], sentences: tuple[Sentence, ...]) -> list[tupl
 
 def _resolve_overlaps(cands: list[Mention]) -> list[Mention]:
     """Keep the longest span where spans overlap; ties go to the more confident rule."""
+    if len(cands) < 2:
+        return list(cands)
     # a user's lexicon wins over everything; then the longest span, then the more confident rule
     order = sorted(cands, key=lambda m: (m.rule != "lexicon.user", -(m.end - m.start), -m.confidence, m.start, m.rule))
     taken: list[tuple[int, int]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from kg import resources
 from kg.model import Mention, Sentence
@@ -31,15 +32,28 @@ def mention(s: Sentence, start: int, end: int, label: str, cls: str, rule: str, 
 
 
 def strip_front(label: str, words: tuple[str, ...]) -> tuple[str, int]:
+    """``label`` without the ``words`` it starts with (the first of ``words`` that fits, again and
+    again, leaving at least two characters), and how many characters were cut."""
+    by_first = _by_first_character(words)
     cut = 0
     changed = True
-    while changed:
+    while changed and label:
         changed = False
-        for w in words:
+        for w in by_first.get(label[0], ()):
             if label.startswith(w) and len(label) - len(w) >= 2:
                 label, cut, changed = label[len(w) :], cut + len(w), True
                 break
     return label, cut
+
+
+@cache
+def _by_first_character(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """``words`` grouped by their first character, each group in the order of ``words``."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        if w:
+            groups.setdefault(w[0], []).append(w)
+    return {c: tuple(ws) for c, ws in groups.items()}
 
 
 GENERIC_LABELS = re.compile(
