@@ -29,6 +29,7 @@ def _LIST_GAP() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
 
 
 _CLAUSE = re.compile(r"[，；：,;:]")
+_ASPECT = re.compile(r"[”]?的(?:重要)?(?:方面|组成部分|一部分|内容|环节)")  # …是X的重要方面
 _UNDER_PARTY = re.compile(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导")
 _CORE = re.compile(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)")  # 以习近平同志为核心的党中央
 
@@ -361,13 +362,15 @@ def _part_of(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
                 yield rel(b.iri, "partOf", a, "rel.partOf.brand", 0.6, b.m)
             if len(b.m.label) > len(a.m.label) >= 4 and b.m.label[-2:] == a.m.label[-2:] and _subsequence(a.m.label, b.m.label):
                 yield rel(b.iri, "partOf", a, "rel.partOf.specialised", 0.6, b.m)
+    if not _ASPECT.search(s.text):
+        return
     for a in ms:
         for b in ms:
             if a.m.end <= b.m.start and a.cls == b.cls and a.cls in ("Programme", "Organization"):
                 gap = s.text[a.m.end - s.start : b.m.start - s.start]
                 if re.fullmatch(r"[”]?(?:作为|是)[“]?", gap) or re.fullmatch(r"[”]?是[“]?", gap):
                     after = s.text[b.m.end - s.start :]
-                    if re.match(r"^[”]?的(?:重要)?(?:方面|组成部分|一部分|内容|环节)", after):
+                    if _ASPECT.match(after):
                         yield rel(a.iri, "partOf", b, "rel.partOf.aspect", 0.65, a.m)
 
 
@@ -391,7 +394,8 @@ def _subsequence(short: str, long: str) -> bool:
 
 def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
     titles = resources.cue_regex(r"^(?:{LEAD_TITLE})(?:、[^、，。；]{1,14}?)*$")
-    for i, org in enumerate(ms):
+    named = any(x.cls == "Person" for x in ms)
+    for i, org in enumerate(ms if named else ()):  # 中共中央总书记习近平: a person after a body and a title
         if org.cls != "Organization":
             continue
         for person in ms[i + 1 : i + 6]:
