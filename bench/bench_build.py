@@ -184,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kg build --jobs {jobs:<3} {times[jobs]:7.2f} s  {chars / times[jobs]:>10,.0f} chars/s{speedup}")
         for name, values in rounds.items():
             print(f"  rounds {name:6s} " + " ".join(f"{v:.2f}" for v in values) + " s")
+        per_round = [j / k for j, k in zip(rounds["jieba"], rounds["jobs1"], strict=True)]
+        print("  ratio kg build / jieba.lcut per round: " + " ".join(f"{r:.2f}" for r in per_round))
+        for jobs in jobs_list[1:]:
+            ups = [a / b for a, b in zip(rounds["jobs1"], rounds[f"jobs{jobs}"], strict=True)]
+            print(f"  --jobs {jobs} over --jobs 1 per round: " + " ".join(f"x{u:.2f}" for u in ups))
         print(f"ratio kg build (--jobs 1) / jieba.lcut: {t_jieba / times[1]:.2f}   (target >= 1.0)")
         same = len(set(outputs.values())) == 1
         print(f"graph.ttl identical for every --jobs: {'yes' if same else 'NO'}")
