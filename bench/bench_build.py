@@ -90,6 +90,22 @@ def cpu_scaling(jobs: int, n: int = 4_000_000) -> float:
         return jobs * one / (time.perf_counter() - start)
 
 
+def core_speeds(n: int = 4_000_000) -> dict[int, float]:
+    """Seconds of the same pure Python work on each core alone (this process pinned to it): on a
+    shared virtual machine the cores can differ a lot, which bounds what --jobs can gain."""
+    if not hasattr(os, "sched_setaffinity"):
+        return {}
+    allowed = os.sched_getaffinity(0)
+    out = {}
+    try:
+        for core in sorted(allowed):
+            os.sched_setaffinity(0, {core})
+            out[core] = _burn(n)
+    finally:
+        os.sched_setaffinity(0, allowed)
+    return out
+
+
 def bench_build(corpus: Path, out: Path, jobs: int) -> float:
     start = time.perf_counter()
     pipeline.build([corpus], out=out, formats=("ttl",), html=False, cache=False, jobs=jobs)
@@ -189,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         for jobs in jobs_list[1:]:
             ups = [a / b for a, b in zip(rounds["jobs1"], rounds[f"jobs{jobs}"], strict=True)]
             print(f"  --jobs {jobs} over --jobs 1 per round: " + " ".join(f"x{u:.2f}" for u in ups))
+        speeds = core_speeds()
+        if speeds:
+            each = ", ".join(f"core {c} {t:.2f} s" for c, t in speeds.items())
+            print(f"  the same pure Python work on each core alone: {each}")
         print(f"ratio kg build (--jobs 1) / jieba.lcut: {t_jieba / times[1]:.2f}   (target >= 1.0)")
         same = len(set(outputs.values())) == 1
         print(f"graph.ttl identical for every --jobs: {'yes' if same else 'NO'}")
