@@ -67,10 +67,15 @@ def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
     assert [i for b in batches for i in b] == list(range(len(docs)))
 
 
-def test_this_process_and_the_workers_share_the_batches(corpus: Path) -> None:
-    """--jobs 2 is this process and one worker: each batch is done once, some by each of them."""
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 2 is this process and one worker (forked from it, or spawned where forking is not
+    safe): each batch is done once, some by each of them, with the serial results."""
     from kg import ingest
 
+    if fork and not parallel._can_fork():
+        pytest.skip("forking is not safe here (another thread runs, or not Linux)")
+    monkeypatch.setattr(parallel, "_can_fork", lambda: fork)
     docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
     batches = [[i] for i in range(len(docs))]
     settings = parallel.Settings.make()
