@@ -76,7 +76,11 @@ def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool
     if fork and not parallel._can_fork():
         pytest.skip("forking is not safe here (another thread runs, or not Linux)")
     monkeypatch.setattr(parallel, "_can_fork", lambda: fork)
-    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    import dataclasses
+
+    read = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    # more single-document batches than the workers queue (4 each), so this process takes some
+    docs = [dataclasses.replace(d, id=f"{d.id}-{k}") for k in range(3) for d in read]
     batches = [[i] for i in range(len(docs))]
     settings = parallel.Settings.make()
     with parallel.Workers(2, settings) as workers:
