@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -221,8 +222,6 @@ class Workers:
         takes one from the back whenever it is free, so no process sits idle while work is left,
         and what this process does is never sent between processes.
         """
-        from collections import deque
-
         if self._pool is None:
             self._start(settings)
         todo = deque(batches)

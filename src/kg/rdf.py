@@ -308,7 +308,7 @@ def turtle(lines: list[str]) -> bytes:
         s, p, o = line[:-2].split(" ", 2)
         if o[0] == "<":
             if p == _TYPE or p == _PRED:
-                o = short.get(o) or _prefixed(o, short)
+                o = _prefixed(o, short)
         elif o[-1] == ">":  # a typed literal: integers and decimals are written bare
             if o.endswith(_INT_TAIL):
                 if o[1:int_cut].isdigit():
@@ -318,10 +318,10 @@ def turtle(lines: list[str]) -> bytes:
         if s != prev_s:
             if prev_s:
                 add(" .\n")
-            add(f"{s} {short.get(p) or _prefixed(p, short)} {o}")
+            add(f"{s} {_prefixed(p, short)} {o}")
             prev_s, prev_p = s, p
         elif p != prev_p:
-            add(f" ;\n\t{short.get(p) or _prefixed(p, short)} {o}")
+            add(f" ;\n\t{_prefixed(p, short)} {o}")
             prev_p = p
         else:
             add(f" , {o}")

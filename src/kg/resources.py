@@ -267,14 +267,15 @@ def _required(items: list[tuple[object, object]]) -> frozenset[str] | None:
     for op, av in items:
         part = _spelled(op, av)
         if part is not None and len(run) * len(part) <= _MAX_SPELLED:
-            run = frozenset(a + b for a in run for b in part)
+            run = frozenset(a + b for a in run for b in part)  # the run spells on
             continue
         if "" not in run:
             sets.append(run)
-        run = frozenset([""]) if part is None else part
-        got: frozenset[str] | None = None
-        if part is not None:
+        if part is not None:  # too many strings with what came before: a new run starts here
+            run = part
             continue
+        run = frozenset([""])
+        got: frozenset[str] | None = None
         if op is _c.SUBPATTERN:
             got = _required(list(av[3]))  # type: ignore[index]
         elif op is _c.BRANCH:

@@ -84,14 +84,14 @@ def tokenizer(words: frozenset[str] = frozenset()) -> Any:
     return tk
 
 
+Token = tuple[int, int, str]  # start, end (document offsets), word
+
+
 def tokens(text: str, tk: Any, *, offset: int = 0) -> list[Token]:
     """``(start, end, word)`` for every token of ``text``; offsets shifted by ``offset``."""
     words = list(tk.cut(text, HMM=True)) if hasattr(tk, "initialize") else tk.cut(text, True)
     ends = list(accumulate(map(len, words), initial=offset))
     return list(zip(ends, ends[1:], words, strict=False))
-
-
-Token = tuple[int, int, str]
 
 
 class SentenceTokens(Sequence[Token]):

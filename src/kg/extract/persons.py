@@ -26,7 +26,6 @@ def party_mentions(s: Sentence, toks: Sequence[Token]) -> Iterator[Mention]:
 def person_mentions(s: Sentence, toks: Sequence[Token], lex: Lexicon) -> Iterator[Mention]:
     titles = resources.cue_set("PERSON_TITLE")
     surnames = str(resources.cues()["SURNAMES"])
-    attend = _ATTEND
 
     def name_at(j: int) -> tuple[int, int, str, int] | None:
         """A person's name starting at token ``j`` (jieba may cut 李红梅 as 李|红梅): start, end, name, next token."""
@@ -50,7 +49,7 @@ def person_mentions(s: Sentence, toks: Sequence[Token], lex: Lexicon) -> Iterato
         if found:
             a, b, name, j = found
             after = s.text[b - s.start :]
-            if attend.match(after) or not after or re.match(r"^[，。、]", after):
+            if _ATTEND.match(after) or not after or re.match(r"^[，。、]", after):
                 yield Mention(a, b, name, name, "Person", "person.title", s.index, 0.8)
                 # a list of names after the first: 李克强、张德江、俞正声出席
                 while j < len(toks) and toks[j][2] == "、" and (more := name_at(j + 1)):
