@@ -59,10 +59,10 @@ def test_a_failed_build_leaves_the_previous_graph(tmp_path: Path, monkeypatch: p
     before = files(out)
     real = rdf.encode
 
-    def encode(lines: list[str], fmt: str) -> bytes:
+    def encode(triples: rdf.Triples, fmt: str) -> bytes:
         if fmt == "nt":
             raise MemoryError("simulated")
-        return real(lines, fmt)
+        return real(triples, fmt)
 
     monkeypatch.setattr(rdf, "encode", encode)
     with pytest.raises(MemoryError):

@@ -91,7 +91,7 @@ def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool
     serial = parallel.work(settings, docs)
     for b, outcomes in done:
         for i, (_, triples) in zip(b, outcomes, strict=True):
-            assert triples.lines == serial[i][1].lines
+            assert triples == serial[i][1]
 
 
 def test_cli_jobs_and_no_cache(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph
@@ -140,6 +141,49 @@ def test_two_builds_give_the_same_bytes(built: pipeline.BuildResult, tmp_path: P
 def test_nt_export_is_sorted_lines(plan_build: pipeline.BuildResult) -> None:
     lines = (plan_build.written[0].parent / "graph.nt").read_text("utf-8").splitlines()
     assert lines == sorted(set(lines)) and all(line.endswith(" .") for line in lines)
+
+
+def _parsed(data: str, fmt: RdfFormat) -> set[object]:
+    return set(pyoxigraph.parse(data.encode("utf-8"), format=fmt))
+
+
+def test_each_block_is_sorted_and_its_turtle_holds_the_same_triples(built: pipeline.BuildResult) -> None:
+    head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in rdf.PREFIXES.items())
+    blocks = built.merged.turtle
+    assert len(blocks) > 50
+    for block, statement in blocks.items():
+        lines = block.split("\n")
+        assert lines == sorted(set(lines)) and len({line.split(" ", 1)[0] for line in lines}) == 1
+        assert _parsed(head + statement, RdfFormat.TURTLE) == _parsed(block, RdfFormat.N_TRIPLES)
+
+
+def _exports_agree(triples: rdf.Triples) -> list[str]:
+    lines = rdf.encode(triples, "nt").decode("utf-8").splitlines()
+    assert lines == sorted(set(lines)) == triples.lines()
+    ttl = rdf.encode(triples, "ttl").decode("utf-8")
+    assert _parsed(ttl, RdfFormat.TURTLE) == _parsed("\n".join(lines), RdfFormat.N_TRIPLES)
+    assert len(lines) == triples.count()
+    return lines
+
+
+def test_two_mentions_of_one_span_make_one_subject(extract: Callable) -> None:
+    """Two entities named by one span: its mention node gets both, as plain lines."""
+    dg = extract("深化“巾帼建功”行动。").graph
+    e = dg.entities[0]
+    twin = replace(e, iri=e.iri + "-twin", label=e.label + "二")
+    lines = _exports_agree(rdf.document_triples(replace(dg, entities=(e, twin))))
+    m = e.mentions[0]
+    node = f"/m/{m.start}-{m.end}>"
+    refers = [line for line in lines if line.split(" ")[0].endswith(node) and "refersTo" in line]
+    assert len(refers) == 2
+
+
+def test_two_documents_with_one_id_make_one_graph(extract: Callable) -> None:
+    a = extract("深化“巾帼建功”行动。", doc_id="same").graph
+    b = extract("开展“春蕾计划”活动，坚持党的领导。", doc_id="same").graph
+    lines = _exports_agree(rdf.merge([rdf.document_triples(a), rdf.document_triples(b)]))
+    doc = rdf.iri(str(rdf.document_iri("same")))
+    assert sum(1 for line in lines if line.startswith(f"{doc} <{RDF.type}> ")) == 1
 
 
 def test_write_atomic_replaces_and_leaves_no_temp_file(tmp_path: Path) -> None:

@@ -342,7 +342,8 @@ class Cache:
         try:
             data = json.loads(path.read_text("utf-8"))
             dg = _graph_from_json(doc, data["graph"])
-            triples = rdf.DocumentTriples(lines=data["lines"], confidence=data["confidence"])
+            turtle = dict(zip(data["blocks"], data["turtle"], strict=True))
+            triples = rdf.DocumentTriples(data["entries"], turtle, data["confidence"])
         except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
             self.misses += 1
             return None
@@ -351,7 +352,13 @@ class Cache:
 
     def put(self, doc: Document, outcome: Outcome) -> None:
         dg, triples = outcome
-        data = {"graph": _graph_to_json(dg), "lines": triples.lines, "confidence": triples.confidence}
+        data = {
+            "graph": _graph_to_json(dg),
+            "entries": triples.entries,
+            "blocks": list(triples.turtle),
+            "turtle": list(triples.turtle.values()),
+            "confidence": triples.confidence,
+        }
         path = self.folder / f"{self.key(doc)}.json"
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

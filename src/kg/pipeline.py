@@ -77,9 +77,9 @@ def _bounded(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
 
 @dataclass
 class BuildResult:
-    """What a build made: its triples (as sorted N-Triples lines), documents, skipped inputs, files."""
+    """What a build made: its triples, documents, skipped inputs, files."""
 
-    lines: list[str] = field(default_factory=list)
+    merged: rdf.Triples = field(default_factory=rdf.Triples)
     documents: list[DocumentGraph] = field(default_factory=list)
     errors: list[ingest.InputError] = field(default_factory=list)
     notes: list[ingest.InputError] = field(default_factory=list)  # inputs read with a remark (not skipped)
@@ -91,16 +91,21 @@ class BuildResult:
     def graph(self) -> Graph:
         """The triples as an rdflib graph (made on first use)."""
         if self._graph is None:
-            self._graph = rdf.graph_of(self.lines)
+            self._graph = rdf.graph_of(self.merged)
         return self._graph
 
     @property
+    def lines(self) -> list[str]:
+        """The triples as sorted N-Triples lines."""
+        return self.merged.lines()
+
+    @property
     def triples(self) -> int:
-        return len(self.lines)
+        return self.merged.count()
 
     def counts(self) -> Counter[str]:
         """Entities by class and relations by property, over the whole graph."""
-        return rdf.counts(self.lines)
+        return rdf.counts(self.merged)
 
 
 def build(
@@ -144,9 +149,9 @@ def build(
             outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
         result.reused = store.hits if store else 0
         result.documents = [dg for dg, _ in outcomes]
-        result.lines = rdf.merge(t for _, t in outcomes)
+        result.merged = rdf.merge(t for _, t in outcomes)
         if out is not None and docs:
-            files = {out / f"graph.{fmt}": rdf.encode(result.lines, fmt) for fmt in dict.fromkeys(formats)}
+            files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
             if html:
                 from kg import viewer
 

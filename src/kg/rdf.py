@@ -6,7 +6,9 @@ nodes; the same input gives the same triples, and the writers give the same byte
 
 Triples are made as N-Triples lines (plain strings), one document at a time
 (:func:`document_triples`, cheap to run in a worker process and to cache), then merged and
-sorted (:func:`merge`). The sorted lines are ``graph.nt``; grouped by subject they are
+sorted (:func:`merge`). A subject that only one document has (the document, its sentences,
+mentions and assertions) is made at once as one block of lines and as its Turtle statement
+(:class:`Triples`). The sorted lines are ``graph.nt``; grouped by subject they are
 ``graph.ttl`` (:func:`turtle`); pyoxigraph writes JSON-LD. An rdflib :class:`Graph` is made only
 where an API needs one (:func:`to_graph`, ``BuildResult.graph``).
 """
@@ -87,8 +89,11 @@ def _int(n: int) -> str:
 
 
 @cache
-def _decimal(x: float) -> str:
-    return f'"{Decimal(str(round(x, 2)))}"^^{_DEC}'
+def _decimal(x: float) -> tuple[str, str]:
+    """``x`` to two places as an N-Triples literal, and as Turtle writes it (bare)."""
+    value = str(Decimal(str(round(x, 2))))
+    nt = f'"{value}"^^{_DEC}'
+    return nt, value if _DECIMAL.fullmatch(value) else nt
 
 
 @cache
@@ -105,47 +110,98 @@ _IN_DOC, _IN_SENT, _START, _END = _kg("inDocument"), _kg("inSentence"), _kg("sta
 _TEXT, _RULE, _CONF, _REFERS, _SURFACE = _kg("text"), _kg("rule"), _kg("confidence"), _kg("refersTo"), _kg("surfaceForm")
 _PREF, _ALT, _DERIVED = f"<{SKOS.prefLabel}>", f"<{SKOS.altLabel}>", f"<{PROV.wasDerivedFrom}>"
 _SUBJ, _PRED, _OBJ = f"<{RDF.subject}>", f"<{RDF.predicate}>", f"<{RDF.object}>"
+_IDENTIFIER, _TITLE, _SOURCE, _DATE_P = (f"<{p}>" for p in (DCTERMS.identifier, DCTERMS.title, DCTERMS.source, DCTERMS.date))
+_LOCAL = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+
+
+@cache
+def _short(term: str) -> str:
+    """A predicate or class as Turtle writes it: ``kg:runs`` (``a`` for rdf:type); other IRIs as they are."""
+    if term == _TYPE:
+        return "a"
+    value = term[1:-1]
+    for prefix, ns in PREFIXES.items():
+        if value.startswith(ns) and _LOCAL.fullmatch(value[len(ns) :]):
+            return f"{prefix}:{value[len(ns) :]}"
+    return term
+
+
+_DOC_T, _SENT_T, _MENTION_T, _ASSERTION_T = (_short(c) for c in (_DOC, _SENT, _MENTION, _ASSERTION))
+_T_IN_DOC, _T_IN_SENT, _T_START, _T_END = (_short(p) for p in (_IN_DOC, _IN_SENT, _START, _END))
+_T_TEXT, _T_RULE, _T_CONF, _T_REFERS, _T_SURFACE = (_short(p) for p in (_TEXT, _RULE, _CONF, _REFERS, _SURFACE))
+_T_SUBJ, _T_PRED, _T_OBJ = (_short(p) for p in (_SUBJ, _PRED, _OBJ))
 
 
 # --------------------------------------------------------------------------- triples
 
 
 @dataclass
-class DocumentTriples:
-    """The N-Triples lines of one document, and the best confidence of each entity it names.
+class Triples:
+    """Sorted, distinct N-Triples *entries*, and the Turtle statement of each block among them.
+
+    An entry is one N-Triples line, or a *block*: all the lines of a subject that only one
+    document has (the document itself, its sentences, mentions and assertions), in sorted
+    order, joined by newlines. Since no subject IRI is a prefix of another, sorting the entries
+    sorts the lines. A block is made once, with its Turtle statement beside it, so neither the
+    merge nor the Turtle writer goes through its lines one by one.
+    """
+
+    entries: list[str] = field(default_factory=list)
+    turtle: dict[str, str] = field(default_factory=dict)  # block -> its Turtle statement
+
+    def lines(self) -> list[str]:
+        """The N-Triples lines themselves."""
+        return [line for entry in self.entries for line in entry.split("\n")]
+
+    def count(self) -> int:
+        """How many triples."""
+        return sum(entry.count("\n") + 1 for entry in self.entries)
+
+
+@dataclass
+class DocumentTriples(Triples):
+    """The triples of one document, and the best confidence of each entity it names.
 
     An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`.
     """
 
-    lines: list[str] = field(default_factory=list)
     confidence: dict[str, str] = field(default_factory=dict)  # entity term -> decimal literal
 
 
 def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> DocumentTriples:
-    """Everything ``dg`` says, as sorted, distinct N-Triples lines."""
+    """Everything ``dg`` says: the entities' lines, and a block for each document-local subject.
+
+    A block's lines are written in sorted order (by predicate: rdf:type's namespace, ``http:``,
+    sorts before kg's, ``https:``), and its Turtle statement beside them (``tests/test_rdf.py``
+    checks that both hold the same triples, sorted).
+    """
     out = DocumentTriples()
-    add = out.lines.append
+    add = out.entries.append
     doc = dg.document
     d = iri(f"{base}doc/{doc.id}")
-    add(f"{d} {_TYPE} {_DOC} .")
-    add(f"{d} <{DCTERMS.identifier}> {literal(doc.id)} .")
+    about = [(_TYPE, _DOC, _DOC_T), (_IDENTIFIER, literal(doc.id), "")]
     if doc.title:
-        add(f"{d} <{DCTERMS.title}> {_zh(doc.title)} .")
+        about.append((_TITLE, _zh(doc.title), ""))
     if doc.source:
-        add(f"{d} <{DCTERMS.source}> {literal(doc.source)} .")
+        about.append((_SOURCE, literal(doc.source), ""))
     if doc.date:
-        add(f"{d} <{DCTERMS.date}> {literal(doc.date, datatype=_DATE if _is_date(doc.date) else None)} .")
+        about.append((_DATE_P, literal(doc.date, datatype=_DATE if _is_date(doc.date) else None), ""))
+    about.sort()
+    nt = "\n".join(f"{d} {p} {o} ." for p, o, _ in about)
+    _block(out, nt, f"{d} " + " ;\n\t".join(f"{_short(p)} {t or o}" for p, o, t in about))
     prefix = d[1:-1]  # already a valid IRI: what is appended below (/s/3, /m/10-14, /a/<hex>) needs no escaping
     sentence = {s.index: f"<{prefix}/s/{s.index}>" for s in dg.sentences}
     used = {m.sentence for e in dg.entities for m in e.mentions} | {r.sentence for r in dg.relations}
     for s in dg.sentences:
         if s.index in used:
-            si = sentence[s.index]
-            add(f"{si} {_TYPE} {_SENT} .")
-            add(f"{si} {_IN_DOC} {d} .")
-            add(f"{si} {_START} {_int(s.start)} .")
-            add(f"{si} {_END} {_int(s.end)} .")
-            add(f"{si} {_TEXT} {_zh(s.text)} .")
+            si, text = sentence[s.index], _zh(s.text)
+            _block(
+                out,
+                f"{si} {_TYPE} {_SENT} .\n{si} {_END} {_int(s.end)} .\n{si} {_IN_DOC} {d} .\n"
+                f"{si} {_START} {_int(s.start)} .\n{si} {_TEXT} {text} .",
+                f"{si} a {_SENT_T} ;\n\t{_T_END} {s.end} ;\n\t{_T_IN_DOC} {d} ;\n\t{_T_START} {s.start} ;\n\t{_T_TEXT} {text}",
+            )
     for e in dg.entities:
         ei = iri(e.iri)
         add(f"{ei} {_TYPE} {_kg(e.cls)} .")
@@ -157,64 +213,88 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         if ei not in out.confidence or conf > Decimal(out.confidence[ei]):
             out.confidence[ei] = str(conf)
         for m in e.mentions:
-            mi = f"<{prefix}/m/{m.start}-{m.end}>"
-            add(f"{mi} {_TYPE} {_MENTION} .")
-            add(f"{mi} {_REFERS} {ei} .")
-            add(f"{mi} {_IN_SENT} {sentence[m.sentence]} .")
-            add(f"{mi} {_IN_DOC} {d} .")
-            add(f"{mi} {_START} {_int(m.start)} .")
-            add(f"{mi} {_END} {_int(m.end)} .")
-            add(f"{mi} {_SURFACE} {_zh(m.surface)} .")
-            add(f"{mi} {_RULE} {_rule(m.rule)} .")
-            add(f"{mi} {_CONF} {_decimal(m.confidence)} .")
+            mi, si, (c, c_t) = f"<{prefix}/m/{m.start}-{m.end}>", sentence[m.sentence], _decimal(m.confidence)
+            rule, surface = _rule(m.rule), _zh(m.surface)
+            _block(
+                out,
+                f"{mi} {_TYPE} {_MENTION} .\n{mi} {_CONF} {c} .\n{mi} {_END} {_int(m.end)} .\n{mi} {_IN_DOC} {d} .\n"
+                f"{mi} {_IN_SENT} {si} .\n{mi} {_REFERS} {ei} .\n{mi} {_RULE} {rule} .\n"
+                f"{mi} {_START} {_int(m.start)} .\n{mi} {_SURFACE} {surface} .",
+                f"{mi} a {_MENTION_T} ;\n\t{_T_CONF} {c_t} ;\n\t{_T_END} {m.end} ;\n\t{_T_IN_DOC} {d} ;\n"
+                f"\t{_T_IN_SENT} {si} ;\n\t{_T_REFERS} {ei} ;\n\t{_T_RULE} {rule} ;\n"
+                f"\t{_T_START} {m.start} ;\n\t{_T_SURFACE} {surface}",
+            )
     for r in dg.relations:
         subj, prop, obj = iri(r.subject), _kg(r.property), iri(r.object)
         add(f"{subj} {prop} {obj} .")
         digest = hashlib.sha1(f"{r.subject} {NS}{r.property} {r.object} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
-        ai = f"<{prefix}/a/{digest}>"
-        add(f"{ai} {_TYPE} {_ASSERTION} .")
-        add(f"{ai} {_SUBJ} {subj} .")
-        add(f"{ai} {_PRED} {prop} .")
-        add(f"{ai} {_OBJ} {obj} .")
-        add(f"{ai} {_IN_SENT} {sentence[r.sentence]} .")
-        add(f"{ai} {_IN_DOC} {d} .")
-        add(f"{ai} {_START} {_int(r.start)} .")
-        add(f"{ai} {_END} {_int(r.end)} .")
-        add(f"{ai} {_RULE} {_rule(r.rule)} .")
-        add(f"{ai} {_CONF} {_decimal(r.confidence)} .")
-    out.lines = sorted(set(out.lines))
+        ai, si, (c, c_t), rule = f"<{prefix}/a/{digest}>", sentence[r.sentence], _decimal(r.confidence), _rule(r.rule)
+        _block(
+            out,
+            f"{ai} {_OBJ} {obj} .\n{ai} {_PRED} {prop} .\n{ai} {_SUBJ} {subj} .\n{ai} {_TYPE} {_ASSERTION} .\n"
+            f"{ai} {_CONF} {c} .\n{ai} {_END} {_int(r.end)} .\n{ai} {_IN_DOC} {d} .\n{ai} {_IN_SENT} {si} .\n"
+            f"{ai} {_RULE} {rule} .\n{ai} {_START} {_int(r.start)} .",
+            f"{ai} {_T_OBJ} {obj} ;\n\t{_T_PRED} {_short(prop)} ;\n\t{_T_SUBJ} {subj} ;\n\ta {_ASSERTION_T} ;\n"
+            f"\t{_T_CONF} {c_t} ;\n\t{_T_END} {r.end} ;\n\t{_T_IN_DOC} {d} ;\n\t{_T_IN_SENT} {si} ;\n"
+            f"\t{_T_RULE} {rule} ;\n\t{_T_START} {r.start}",
+        )
+    _settle(out)
     return out
 
 
-def merge(parts: Iterable[DocumentTriples]) -> list[str]:
-    """The sorted, distinct lines of all documents; an entity met in several keeps its best confidence.
+def _block(t: Triples, nt: str, ttl: str) -> None:
+    """Add a subject's block: its sorted N-Triples lines, and the same as Turtle (without the closing dot)."""
+    t.entries.append(nt)
+    t.turtle[nt] = ttl + " .\n"
 
-    Each part's lines are sorted already, so the one sort here mostly merges runs.
+
+def _settle(t: Triples) -> None:
+    """Sort ``t``'s entries and drop repeated ones. Should two blocks have one subject (two
+    documents with one id, two mentions of one span), they are split into lines again. (A block
+    never shares its subject with a single line: a document-local subject has only blocks.)"""
+    t.entries.sort()
+    entries = [e for e, before in zip(t.entries, ["", *t.entries], strict=False) if e != before]
+    subjects = Counter(block[: block.index(" ")] for block in t.turtle)
+    if len(subjects) < len(t.turtle):
+        clash = {s for s, n in subjects.items() if n > 1}
+        split = {e for e in t.turtle if e[: e.index(" ")] in clash}
+        for e in split:
+            del t.turtle[e]
+        lines = {line for e in split for line in e.split("\n")}
+        entries = sorted(lines.union(e for e in entries if e not in split))
+    t.entries = entries
+
+
+def merge(parts: Iterable[DocumentTriples]) -> Triples:
+    """The triples of all documents; an entity met in several keeps its best confidence.
+
+    Each part's entries are sorted already, so the one sort here mostly merges runs.
     """
-    lines: list[str] = []
+    out = Triples()
     best: dict[str, Decimal] = {}
     for part in parts:
-        lines += part.lines
+        out.entries += part.entries
+        out.turtle.update(part.turtle)
         for ei, conf in part.confidence.items():
             c = Decimal(conf)
             if ei not in best or c > best[ei]:
                 best[ei] = c
-    lines += sorted(f'{ei} {_CONF} "{c}"^^{_DEC} .' for ei, c in best.items())
-    lines.sort()
-    return [line for line, before in zip(lines, ["", *lines], strict=False) if line != before]
+    out.entries += [f'{ei} {_CONF} "{c}"^^{_DEC} .' for ei, c in best.items()]
+    _settle(out)
+    return out
 
 
-def to_lines(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> list[str]:
+def to_triples(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> Triples:
     return merge(document_triples(dg, base=base) for dg in docs)
 
 
 def to_graph(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> Graph:
     """One rdflib graph for all ``docs``: an entity met in several documents is one node."""
-    return graph_of(to_lines(docs, base=base))
+    return graph_of(to_triples(docs, base=base))
 
 
-def graph_of(lines: list[str]) -> Graph:
-    """An rdflib graph of N-Triples ``lines``, with kg's prefixes bound.
+def graph_of(triples: Triples) -> Graph:
+    """An rdflib graph of ``triples``, with kg's prefixes bound.
 
     pyoxigraph parses (rdflib's own N-Triples parser is some 50% slower), and the graph lives in
     rdflib's ``SimpleMemory`` store: one graph needs no contexts, and it fills faster.
@@ -239,8 +319,8 @@ def graph_of(lines: list[str]) -> Graph:
             terms[t] = got
         return got
 
-    if lines:
-        parsed = ox.parse(encode(lines, "nt"), format=ox.RdfFormat.N_TRIPLES)
+    if triples.entries:
+        parsed = ox.parse(encode(triples, "nt"), format=ox.RdfFormat.N_TRIPLES)
         g.addN((term(t.subject), term(t.predicate), term(t.object), g) for t in parsed)
     return g
 
@@ -270,45 +350,51 @@ def _term(node: object) -> str:
 
 def serialize(g: Graph, fmt: str) -> bytes:
     """The graph in ``fmt`` (``ttl``, ``nt`` or ``jsonld``), the same bytes for the same triples."""
-    return encode(lines_of(g), fmt)
+    return encode(Triples(lines_of(g)), fmt)
 
 
-def encode(lines: list[str], fmt: str) -> bytes:
-    """Sorted N-Triples ``lines`` as ``fmt``: the lines themselves, Turtle (:func:`turtle`), or JSON-LD by pyoxigraph."""
+def encode(triples: Triples, fmt: str) -> bytes:
+    """``triples`` as ``fmt``: the sorted N-Triples lines, Turtle (:func:`turtle`), or JSON-LD by pyoxigraph."""
     if fmt == "nt":
-        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+        return ("\n".join(triples.entries) + "\n").encode("utf-8") if triples.entries else b""
     if fmt == "ttl":
-        return turtle(lines)
+        return turtle(triples)
     if fmt == "jsonld":
         import pyoxigraph as ox
 
-        triples = ox.parse(encode(lines, "nt"), format=ox.RdfFormat.N_TRIPLES)
-        return bytes(ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"")
+        parsed = ox.parse(encode(triples, "nt"), format=ox.RdfFormat.N_TRIPLES)
+        return bytes(ox.serialize(parsed, format=ox.RdfFormat.JSON_LD) or b"")
     raise ValueError(f"unknown format {fmt!r}")
 
 
 _INT_TAIL = f'"^^{_INT}'
 _DEC_TAIL = f'"^^{_DEC}'
-_LOCAL = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 
 
-def turtle(lines: list[str]) -> bytes:
-    """Sorted N-Triples ``lines`` as Turtle: one block per subject, kg's prefixes, bare numbers.
+def turtle(triples: Triples) -> bytes:
+    """``triples`` as Turtle: one statement per subject, kg's prefixes, bare numbers.
 
     Every N-Triples term is a Turtle term too, so only predicates, classes and numbers are
-    shortened; the result holds exactly the triples of ``lines`` (tests parse both to check).
+    shortened; the result holds exactly the triples (tests parse both to check). Blocks come
+    with their statement made; single lines are grouped by subject here.
     """
-    short: dict[str, str] = {}
     out = [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(PREFIXES.items())]
     add = out.append
+    made = triples.turtle
     prev_s = prev_p = ""
     int_cut, dec_cut = -len(_INT_TAIL), -len(_DEC_TAIL)
-    for line in lines:
+    for line in triples.entries:
+        statement = made.get(line)
+        if statement is not None:
+            if prev_s:
+                add(" .\n")
+                prev_s = ""
+            add(statement)
+            continue
         s, p, o = line[:-2].split(" ", 2)
         if o[0] == "<":
             if p == _TYPE or p == _PRED:
-                o = _prefixed(o, short)
+                o = _short(o)
         elif o[-1] == ">":  # a typed literal: integers and decimals are written bare
             if o.endswith(_INT_TAIL):
                 if o[1:int_cut].isdigit():
@@ -318,10 +404,10 @@ def turtle(lines: list[str]) -> bytes:
         if s != prev_s:
             if prev_s:
                 add(" .\n")
-            add(f"{s} {_prefixed(p, short)} {o}")
+            add(f"{s} {_short(p)} {o}")
             prev_s, prev_p = s, p
         elif p != prev_p:
-            add(f" ;\n\t{_prefixed(p, short)} {o}")
+            add(f" ;\n\t{_short(p)} {o}")
             prev_p = p
         else:
             add(f" , {o}")
@@ -330,29 +416,12 @@ def turtle(lines: list[str]) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def _prefixed(term: str, memo: dict[str, str]) -> str:
-    """``<https://w3id.org/kg-policy/ontology#runs>`` as ``kg:runs`` (``a`` for rdf:type); other IRIs as they are."""
-    got = memo.get(term)
-    if got is None:
-        got = term
-        iri = term[1:-1]
-        if term == _TYPE:
-            got = "a"
-        else:
-            for prefix, ns in PREFIXES.items():
-                if iri.startswith(ns) and _LOCAL.fullmatch(iri[len(ns) :]):
-                    got = f"{prefix}:{iri[len(ns) :]}"
-                    break
-        memo[term] = got
-    return got
-
-
-def counts(lines: Iterable[str]) -> Counter[str]:
+def counts(triples: Triples) -> Counter[str]:
     """Distinct subjects by type (``kg:`` local names) and distinct subject-object pairs by relation."""
     by_type: dict[str, set[str]] = defaultdict(set)
     pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
     relations = {_kg(p): p for p in RELATIONS}
-    for line in lines:
+    for line in triples.lines():
         s, p, o = line[:-2].split(" ", 2)
         if p == _TYPE:
             by_type[o[1:-1].removeprefix(NS)].add(s)
