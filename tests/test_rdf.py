@@ -171,7 +171,7 @@ def test_two_mentions_of_one_span_make_one_subject(extract: Callable) -> None:
     dg = extract("深化“巾帼建功”行动。").graph
     e = dg.entities[0]
     twin = replace(e, iri=e.iri + "-twin", label=e.label + "二")
-    lines = _exports_agree(rdf.document_triples(replace(dg, entities=(e, twin))))
+    lines = _exports_agree(rdf.merge([rdf.document_triples(replace(dg, entities=(e, twin)))]))
     m = e.mentions[0]
     node = f"/m/{m.start}-{m.end}>"
     refers = [line for line in lines if line.split(" ")[0].endswith(node) and "refersTo" in line]

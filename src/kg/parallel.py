@@ -343,7 +343,7 @@ class Cache:
             data = json.loads(path.read_text("utf-8"))
             dg = _graph_from_json(doc, data["graph"])
             turtle = dict(zip(data["blocks"], data["turtle"], strict=True))
-            triples = rdf.DocumentTriples(data["entries"], turtle, data["confidence"])
+            triples = rdf.DocumentTriples(data["document"], data["entries"], turtle, data["confidence"])
         except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
             self.misses += 1
             return None
@@ -354,6 +354,7 @@ class Cache:
         dg, triples = outcome
         data = {
             "graph": _graph_to_json(dg),
+            "document": triples.document,
             "entries": triples.entries,
             "blocks": list(triples.turtle),
             "turtle": list(triples.turtle.values()),

@@ -160,12 +160,17 @@ class Triples:
 
 
 @dataclass
-class DocumentTriples(Triples):
-    """The triples of one document, and the best confidence of each entity it names.
+class DocumentTriples:
+    """The triples of one document as made, entries and blocks as in :class:`Triples` but not yet
+    sorted, and the best confidence of each entity it names.
 
-    An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`.
+    An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`,
+    which also sorts.
     """
 
+    document: str = ""  # the document's IRI, as an N-Triples term
+    entries: list[str] = field(default_factory=list)
+    turtle: dict[str, str] = field(default_factory=dict)  # block -> its Turtle statement
     confidence: dict[str, str] = field(default_factory=dict)  # entity term -> decimal literal
 
 
@@ -176,10 +181,11 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
     sorts before kg's, ``https:``), and its Turtle statement beside them (``tests/test_rdf.py``
     checks that both hold the same triples, sorted).
     """
-    out = DocumentTriples()
-    add = out.entries.append
     doc = dg.document
     d = iri(f"{base}doc/{doc.id}")
+    out = DocumentTriples(d)
+    add = out.entries.append
+    nodes: set[str] = set()  # the mentions' and assertions' IRIs: two of one span or one digest would clash
     about = [(_TYPE, _DOC, _DOC_T), (_IDENTIFIER, literal(doc.id), "")]
     if doc.title:
         about.append((_TITLE, _zh(doc.title), ""))
@@ -214,6 +220,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
             out.confidence[ei] = str(conf)
         for m in e.mentions:
             mi, si, (c, c_t) = f"<{prefix}/m/{m.start}-{m.end}>", sentence[m.sentence], _decimal(m.confidence)
+            nodes.add(mi)
             rule, surface = _rule(m.rule), _zh(m.surface)
             _block(
                 out,
@@ -229,6 +236,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         add(f"{subj} {prop} {obj} .")
         digest = hashlib.sha1(f"{r.subject} {NS}{r.property} {r.object} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
         ai, si, (c, c_t), rule = f"<{prefix}/a/{digest}>", sentence[r.sentence], _decimal(r.confidence), _rule(r.rule)
+        nodes.add(ai)
         _block(
             out,
             f"{ai} {_OBJ} {obj} .\n{ai} {_PRED} {prop} .\n{ai} {_SUBJ} {subj} .\n{ai} {_TYPE} {_ASSERTION} .\n"
@@ -238,49 +246,48 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
             f"\t{_T_CONF} {c_t} ;\n\t{_T_END} {r.end} ;\n\t{_T_IN_DOC} {d} ;\n\t{_T_IN_SENT} {si} ;\n"
             f"\t{_T_RULE} {rule} ;\n\t{_T_START} {r.start}",
         )
-    _settle(out)
+    if 1 + len(used) + len(nodes) < len(out.turtle):  # the document, its sentences, the rest
+        out.entries = _split_clashes(out.entries, out.turtle)
     return out
 
 
-def _block(t: Triples, nt: str, ttl: str) -> None:
+def _block(t: DocumentTriples, nt: str, ttl: str) -> None:
     """Add a subject's block: its sorted N-Triples lines, and the same as Turtle (without the closing dot)."""
     t.entries.append(nt)
     t.turtle[nt] = ttl + " .\n"
 
 
-def _settle(t: Triples) -> None:
-    """Sort ``t``'s entries and drop repeated ones. Should two blocks have one subject (two
-    documents with one id, two mentions of one span), they are split into lines again. (A block
-    never shares its subject with a single line: a document-local subject has only blocks.)"""
-    t.entries.sort()
-    entries = [e for e, before in zip(t.entries, ["", *t.entries], strict=False) if e != before]
-    subjects = Counter(block[: block.index(" ")] for block in t.turtle)
-    if len(subjects) < len(t.turtle):
-        clash = {s for s, n in subjects.items() if n > 1}
-        split = {e for e in t.turtle if e[: e.index(" ")] in clash}
-        for e in split:
-            del t.turtle[e]
-        lines = {line for e in split for line in e.split("\n")}
-        entries = sorted(lines.union(e for e in entries if e not in split))
-    t.entries = entries
+def _split_clashes(entries: list[str], turtle: dict[str, str]) -> list[str]:
+    """``entries`` with the blocks that share a subject (two mentions of one span, two documents
+    with one IRI) split into their lines again, so that the subject's lines are sorted together.
+    (A block never shares its subject with a single line: a document-local subject has only blocks.)"""
+    subjects = Counter(block[: block.index(" ")] for block in turtle)
+    split = {block for block in turtle if subjects[block[: block.index(" ")]] > 1}
+    for block in split:
+        del turtle[block]
+    return [e for e in entries if e not in split] + [line for block in split for line in block.split("\n")]
 
 
 def merge(parts: Iterable[DocumentTriples]) -> Triples:
-    """The triples of all documents; an entity met in several keeps its best confidence.
-
-    Each part's entries are sorted already, so the one sort here mostly merges runs.
-    """
+    """The triples of all documents, sorted and distinct; an entity met in several keeps its best confidence."""
     out = Triples()
     best: dict[str, Decimal] = {}
+    documents: set[str] = set()
+    n = 0
     for part in parts:
         out.entries += part.entries
         out.turtle.update(part.turtle)
+        documents.add(part.document)
+        n += 1
         for ei, conf in part.confidence.items():
             c = Decimal(conf)
             if ei not in best or c > best[ei]:
                 best[ei] = c
     out.entries += [f'{ei} {_CONF} "{c}"^^{_DEC} .' for ei, c in best.items()]
-    _settle(out)
+    if len(documents) < n:  # two documents with one IRI
+        out.entries = _split_clashes(out.entries, out.turtle)
+    out.entries.sort()
+    out.entries = [e for e, before in zip(out.entries, ["", *out.entries], strict=False) if e != before]
     return out
 
 
