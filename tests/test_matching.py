@@ -68,6 +68,32 @@ def test_every_rule_match_holds_a_required_word(corpus_documents: list[Document]
                 assert not rule.needs or any(w in text for w in rule.needs)
 
 
+def test_anchored_patterns() -> None:
+    def anchored(pattern: str) -> bool:
+        return resources.anchored(re.compile(pattern))
+
+    assert anchored(r"^分享到") and anchored(r"\A(上一篇|下一篇)") and anchored(r"^(打印|关闭)$")
+    assert not anchored(r"^来源|责任编辑")  # the second branch may match anywhere
+    assert not anchored(r"(?m)^来源")  # at any line's start
+    assert not anchored(r"\|\s*20\d\d") and not anchored(r"来源^") and not anchored("")
+
+
+def test_furniture_lines_are_those_any_line_rule_finds(corpus_documents: list[Document]) -> None:
+    """Line rules split into those matched at a line's start and the others: on the corpus, the
+    lines taken are those the rules, searched as one alternation, would take."""
+    import json
+
+    raw = json.loads((resources.data_dir() / "rules" / "furniture.json").read_text("utf-8"))
+    every = re.compile("|".join(f"(?:{p})" for p in raw["lines"]))
+    rules = resources.furniture_rules()
+    lines = {line.strip() for doc in corpus_documents for line in doc.text.split("\n")} - {""}
+    assert sum(1 for line in lines if every.search(line)) > 20
+    for line in lines:
+        split = bool(rules.line_start.match(line) or any(r.search(line) for r, _ in rules.line_any))
+        assert split == bool(every.search(line)), line
+        assert all(any(w in line for w in needs) for r, needs in rules.line_any if r.search(line))
+
+
 def _lexicon(*entries: LexEntry) -> Lexicon:
     lex = Lexicon()
     for e in entries:

@@ -376,7 +376,10 @@ def find_furniture(text: str) -> tuple[tuple[int, int], ...]:
     for line in text.split("\n"):
         end = pos + len(line)
         stripped = line.strip()
-        if stripped and rules.line.search(stripped):
+        if stripped and (
+            rules.line_start.match(stripped)
+            or any(r.search(stripped) for r, needs in rules.line_any if not needs or any(w in stripped for w in needs))
+        ):
             spans.append((pos, end))
         else:
             for r, needs in rules.inline:

@@ -231,6 +231,15 @@ def required_words(regex: re.Pattern[str]) -> frozenset[str]:
     return frozenset(w for w in words if not any(v != w and v in w for v in words))  # 党的十九大 holds 十九大
 
 
+def anchored(regex: re.Pattern[str]) -> bool:
+    """``regex`` can match only at the start of a string (it begins with ``^`` or ``\\A``, outside
+    any alternation, and is not MULTILINE): ``match`` finds what ``search`` would."""
+    parsed = list(_parser.parse(regex.pattern))
+    return bool(parsed) and parsed[0][0] is _c.AT and parsed[0][1] in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING) and not (
+        regex.flags & re.MULTILINE and parsed[0][1] is _c.AT_BEGINNING
+    )
+
+
 _MAX_SPELLED = 400  # a run spelling more strings than this is not spelled out
 
 
@@ -313,7 +322,8 @@ def _rule_index() -> tuple[AhoCorasick, list[tuple[int, ...]], tuple[int, ...]]:
 
 @dataclass(frozen=True)
 class FurnitureRules:
-    line: re.Pattern[str]  # any of the whole-line rules
+    line_start: re.Pattern[str]  # any of the whole-line rules that match at a line's start
+    line_any: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # each other whole-line rule, with its required words
     inline: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # each inline rule, with its required words
     tail_start: re.Pattern[str]
 
@@ -321,9 +331,12 @@ class FurnitureRules:
 @cache
 def furniture_rules() -> FurnitureRules:
     raw = json.loads((data_dir() / "rules" / "furniture.json").read_text("utf-8"))
+    lines = [re.compile(p) for p in raw["lines"]]
     inline = [re.compile(p) for p in raw["inline"]]
+    at_start = [r.pattern for r in lines if anchored(r)]
     return FurnitureRules(
-        line=re.compile("|".join(f"(?:{p})" for p in raw["lines"])),
+        line_start=re.compile("|".join(f"(?:{p})" for p in at_start) or "(?!)"),
+        line_any=tuple((r, required_words(r)) for r in lines if not anchored(r)),
         inline=tuple((r, required_words(r)) for r in inline),
         tail_start=re.compile(raw["tail_start"]),
     )
