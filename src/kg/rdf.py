@@ -4,13 +4,13 @@ The model is documented in docs/DESIGN.md: entities with SKOS labels, one node p
 sentence and mention, and a reified ``kg:Assertion`` beside every relation triple. No blank
 nodes; the same input gives the same triples, and the writers give the same bytes.
 
-Triples are made as N-Triples lines (plain strings), one document at a time
-(:func:`document_triples`, cheap to run in a worker process and to cache), then merged and
-sorted (:func:`merge`). A subject that only one document has (the document, its sentences,
-mentions and assertions) is made at once as one block of lines and as its Turtle statement
-(:class:`Triples`). The sorted lines are ``graph.nt``; grouped by subject they are
-``graph.ttl`` (:func:`turtle`); pyoxigraph writes JSON-LD. An rdflib :class:`Graph` is made only
-where an API needs one (:func:`to_graph`, ``BuildResult.graph``).
+Triples are made one document at a time (:func:`document_triples`, cheap to run in a worker
+process and to cache), then merged and sorted (:func:`merge`). A subject that only one document
+has (the document, its sentences, mentions and assertions) is made at once as its Turtle
+statement; the triples about entities, which many documents add to, as N-Triples lines
+(:class:`Triples`). Spelled out as sorted lines they are ``graph.nt``; with the lines grouped
+by subject they are ``graph.ttl`` (:func:`turtle`); pyoxigraph writes JSON-LD. An rdflib
+:class:`Graph` is made only where an API needs one (:func:`to_graph`, ``BuildResult.graph``).
 """
 
 from __future__ import annotations
@@ -84,16 +84,11 @@ def _kg(local: str) -> str:
     return f"<{NS}{local}>"
 
 
-def _int(n: int) -> str:
-    return f'"{n}"^^{_INT}'
-
-
 @cache
-def _decimal(x: float) -> tuple[str, str]:
-    """``x`` to two places as an N-Triples literal, and as Turtle writes it (bare)."""
+def _decimal(x: float) -> str:
+    """``x`` to two places, as Turtle writes it: bare (``0.9``), or else as a typed literal."""
     value = str(Decimal(str(round(x, 2))))
-    nt = f'"{value}"^^{_DEC}'
-    return nt, value if _DECIMAL.fullmatch(value) else nt
+    return value if _DECIMAL.fullmatch(value) else f'"{value}"^^{_DEC}'
 
 
 @cache
@@ -138,31 +133,31 @@ _T_SUBJ, _T_PRED, _T_OBJ = (_short(p) for p in (_SUBJ, _PRED, _OBJ))
 
 @dataclass
 class Triples:
-    """Sorted, distinct N-Triples *entries*, and the Turtle statement of each block among them.
+    """Sorted, distinct *entries*: N-Triples lines, and Turtle statements.
 
-    An entry is one N-Triples line, or a *block*: all the lines of a subject that only one
-    document has (the document itself, its sentences, mentions and assertions), in sorted
-    order, joined by newlines. Since no subject IRI is a prefix of another, sorting the entries
-    sorts the lines. A block is made once, with its Turtle statement beside it, so neither the
-    merge nor the Turtle writer goes through its lines one by one.
+    A subject that only one document has (the document itself, its sentences, mentions and
+    assertions) is written once, as its Turtle statement (``<s> a kg:Mention ;\n\tkg:confidence
+    0.9 ; … .\n``), with its predicates in the order of its N-Triples lines; every other triple
+    (about entities, met in many documents) is an N-Triples line. Since no subject IRI is a
+    prefix of another, sorting the entries sorts the lines. So neither the merge nor the Turtle
+    writer goes through those subjects' lines one by one; the N-Triples export spells them out.
     """
 
     entries: list[str] = field(default_factory=list)
-    turtle: dict[str, str] = field(default_factory=dict)  # block -> its Turtle statement
 
     def lines(self) -> list[str]:
-        """The N-Triples lines themselves."""
-        return [line for entry in self.entries for line in entry.split("\n")]
+        """The N-Triples lines themselves, sorted."""
+        return [line for e in self.entries for line in (_statement_lines(e) if e[-1] == "\n" else (e,))]
 
     def count(self) -> int:
         """How many triples."""
-        return sum(entry.count("\n") + 1 for entry in self.entries)
+        return sum(e.count(" ;\n\t") + 1 for e in self.entries)
 
 
 @dataclass
 class DocumentTriples:
-    """The triples of one document as made, entries and blocks as in :class:`Triples` but not yet
-    sorted, and the best confidence of each entity it names.
+    """The triples of one document as made: entries as in :class:`Triples`, not yet sorted, and
+    the best confidence of each entity it names.
 
     An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`,
     which also sorts.
@@ -170,44 +165,38 @@ class DocumentTriples:
 
     document: str = ""  # the document's IRI, as an N-Triples term
     entries: list[str] = field(default_factory=list)
-    turtle: dict[str, str] = field(default_factory=dict)  # block -> its Turtle statement
     confidence: dict[str, str] = field(default_factory=dict)  # entity term -> decimal literal
 
 
 def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> DocumentTriples:
-    """Everything ``dg`` says: the entities' lines, and a block for each document-local subject.
+    """Everything ``dg`` says: lines about its entities, a statement for each document-local subject.
 
-    A block's lines are written in sorted order (by predicate: rdf:type's namespace, ``http:``,
-    sorts before kg's, ``https:``), and its Turtle statement beside them (``tests/test_rdf.py``
-    checks that both hold the same triples, sorted).
+    A statement's predicates are written in the order of their N-Triples lines (rdf:type's
+    namespace, ``http:``, sorts before kg's, ``https:``); ``tests/test_rdf.py`` checks that it
+    holds the triples of its lines, sorted.
     """
     doc = dg.document
     d = iri(f"{base}doc/{doc.id}")
     out = DocumentTriples(d)
     add = out.entries.append
-    nodes: set[str] = set()  # the mentions' and assertions' IRIs: two of one span or one digest would clash
-    about = [(_TYPE, _DOC, _DOC_T), (_IDENTIFIER, literal(doc.id), "")]
+    about = [(_TYPE, _DOC_T), (_IDENTIFIER, literal(doc.id))]
     if doc.title:
-        about.append((_TITLE, _zh(doc.title), ""))
+        about.append((_TITLE, _zh(doc.title)))
     if doc.source:
-        about.append((_SOURCE, literal(doc.source), ""))
+        about.append((_SOURCE, literal(doc.source)))
     if doc.date:
-        about.append((_DATE_P, literal(doc.date, datatype=_DATE if _is_date(doc.date) else None), ""))
-    about.sort()
-    nt = "\n".join(f"{d} {p} {o} ." for p, o, _ in about)
-    _block(out, nt, f"{d} " + " ;\n\t".join(f"{_short(p)} {t or o}" for p, o, t in about))
+        about.append((_DATE_P, literal(doc.date, datatype=_DATE if _is_date(doc.date) else None)))
+    add(f"{d} " + " ;\n\t".join(f"{_short(p)} {o}" for p, o in sorted(about)) + " .\n")
     prefix = d[1:-1]  # already a valid IRI: what is appended below (/s/3, /m/10-14, /a/<hex>) needs no escaping
     sentence = {s.index: f"<{prefix}/s/{s.index}>" for s in dg.sentences}
     used = {m.sentence for e in dg.entities for m in e.mentions} | {r.sentence for r in dg.relations}
     for s in dg.sentences:
         if s.index in used:
-            si, text = sentence[s.index], _zh(s.text)
-            _block(
-                out,
-                f"{si} {_TYPE} {_SENT} .\n{si} {_END} {_int(s.end)} .\n{si} {_IN_DOC} {d} .\n"
-                f"{si} {_START} {_int(s.start)} .\n{si} {_TEXT} {text} .",
-                f"{si} a {_SENT_T} ;\n\t{_T_END} {s.end} ;\n\t{_T_IN_DOC} {d} ;\n\t{_T_START} {s.start} ;\n\t{_T_TEXT} {text}",
+            add(
+                f"{sentence[s.index]} a {_SENT_T} ;\n\t{_T_END} {s.end} ;\n\t{_T_IN_DOC} {d} ;\n"
+                f"\t{_T_START} {s.start} ;\n\t{_T_TEXT} {_zh(s.text)} .\n"
             )
+    nodes: set[str] = set()  # mentions and assertions: two of one span or one digest would be one subject
     for e in dg.entities:
         ei = iri(e.iri)
         add(f"{ei} {_TYPE} {_kg(e.cls)} .")
@@ -219,53 +208,64 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         if ei not in out.confidence or conf > Decimal(out.confidence[ei]):
             out.confidence[ei] = str(conf)
         for m in e.mentions:
-            mi, si, (c, c_t) = f"<{prefix}/m/{m.start}-{m.end}>", sentence[m.sentence], _decimal(m.confidence)
+            mi = f"<{prefix}/m/{m.start}-{m.end}>"
             nodes.add(mi)
-            rule, surface = _rule(m.rule), _zh(m.surface)
-            _block(
-                out,
-                f"{mi} {_TYPE} {_MENTION} .\n{mi} {_CONF} {c} .\n{mi} {_END} {_int(m.end)} .\n{mi} {_IN_DOC} {d} .\n"
-                f"{mi} {_IN_SENT} {si} .\n{mi} {_REFERS} {ei} .\n{mi} {_RULE} {rule} .\n"
-                f"{mi} {_START} {_int(m.start)} .\n{mi} {_SURFACE} {surface} .",
-                f"{mi} a {_MENTION_T} ;\n\t{_T_CONF} {c_t} ;\n\t{_T_END} {m.end} ;\n\t{_T_IN_DOC} {d} ;\n"
-                f"\t{_T_IN_SENT} {si} ;\n\t{_T_REFERS} {ei} ;\n\t{_T_RULE} {rule} ;\n"
-                f"\t{_T_START} {m.start} ;\n\t{_T_SURFACE} {surface}",
+            add(
+                f"{mi} a {_MENTION_T} ;\n\t{_T_CONF} {_decimal(m.confidence)} ;\n\t{_T_END} {m.end} ;\n"
+                f"\t{_T_IN_DOC} {d} ;\n\t{_T_IN_SENT} {sentence[m.sentence]} ;\n\t{_T_REFERS} {ei} ;\n"
+                f"\t{_T_RULE} {_rule(m.rule)} ;\n\t{_T_START} {m.start} ;\n\t{_T_SURFACE} {_zh(m.surface)} .\n"
             )
     for r in dg.relations:
         subj, prop, obj = iri(r.subject), _kg(r.property), iri(r.object)
         add(f"{subj} {prop} {obj} .")
         digest = hashlib.sha1(f"{r.subject} {NS}{r.property} {r.object} {r.sentence} {r.rule}".encode()).hexdigest()[:16]
-        ai, si, (c, c_t), rule = f"<{prefix}/a/{digest}>", sentence[r.sentence], _decimal(r.confidence), _rule(r.rule)
+        ai = f"<{prefix}/a/{digest}>"
         nodes.add(ai)
-        _block(
-            out,
-            f"{ai} {_OBJ} {obj} .\n{ai} {_PRED} {prop} .\n{ai} {_SUBJ} {subj} .\n{ai} {_TYPE} {_ASSERTION} .\n"
-            f"{ai} {_CONF} {c} .\n{ai} {_END} {_int(r.end)} .\n{ai} {_IN_DOC} {d} .\n{ai} {_IN_SENT} {si} .\n"
-            f"{ai} {_RULE} {rule} .\n{ai} {_START} {_int(r.start)} .",
+        add(
             f"{ai} {_T_OBJ} {obj} ;\n\t{_T_PRED} {_short(prop)} ;\n\t{_T_SUBJ} {subj} ;\n\ta {_ASSERTION_T} ;\n"
-            f"\t{_T_CONF} {c_t} ;\n\t{_T_END} {r.end} ;\n\t{_T_IN_DOC} {d} ;\n\t{_T_IN_SENT} {si} ;\n"
-            f"\t{_T_RULE} {rule} ;\n\t{_T_START} {r.start}",
+            f"\t{_T_CONF} {_decimal(r.confidence)} ;\n\t{_T_END} {r.end} ;\n\t{_T_IN_DOC} {d} ;\n"
+            f"\t{_T_IN_SENT} {sentence[r.sentence]} ;\n\t{_T_RULE} {_rule(r.rule)} ;\n\t{_T_START} {r.start} .\n"
         )
-    if 1 + len(used) + len(nodes) < len(out.turtle):  # the document, its sentences, the rest
-        out.entries = _split_clashes(out.entries, out.turtle)
+    if len(nodes) < sum(len(e.mentions) for e in dg.entities) + len(dg.relations):
+        out.entries = _split_clashes(out.entries)
     return out
 
 
-def _block(t: DocumentTriples, nt: str, ttl: str) -> None:
-    """Add a subject's block: its sorted N-Triples lines, and the same as Turtle (without the closing dot)."""
-    t.entries.append(nt)
-    t.turtle[nt] = ttl + " .\n"
+def _statement_lines(statement: str) -> list[str]:
+    """The N-Triples lines of a Turtle statement made by :func:`document_triples`.
+
+    Its terms are N-Triples terms but for prefixed names (predicates, classes), ``a``, and bare
+    integers and decimals; its literals hold no raw newline or tab, so ``" ;\\n\\t"`` parts it.
+    """
+    s, rest = statement[:-3].split(" ", 1)
+    out = []
+    for part in rest.split(" ;\n\t"):
+        p, o = part.split(" ", 1)
+        if o[0] not in "<\"":
+            o = (f'"{o}"^^{_DEC}' if "." in o else f'"{o}"^^{_INT}') if o[0].isdigit() else _long(o)
+        out.append(f"{s} {_long(p)} {o} .")
+    return out
 
 
-def _split_clashes(entries: list[str], turtle: dict[str, str]) -> list[str]:
-    """``entries`` with the blocks that share a subject (two mentions of one span, two documents
-    with one IRI) split into their lines again, so that the subject's lines are sorted together.
-    (A block never shares its subject with a single line: a document-local subject has only blocks.)"""
-    subjects = Counter(block[: block.index(" ")] for block in turtle)
-    split = {block for block in turtle if subjects[block[: block.index(" ")]] > 1}
-    for block in split:
-        del turtle[block]
-    return [e for e in entries if e not in split] + [line for block in split for line in block.split("\n")]
+@cache
+def _long(name: str) -> str:
+    """``kg:runs`` as ``<https://w3id.org/kg-policy/ontology#runs>`` (``a`` as rdf:type); an IRI as it is."""
+    if name == "a":
+        return _TYPE
+    if name[0] == "<":
+        return name
+    prefix, local = name.split(":", 1)
+    return f"<{PREFIXES[prefix]}{local}>"
+
+
+def _split_clashes(entries: list[str]) -> list[str]:
+    """``entries`` with the statements that share a subject (two mentions of one span, two
+    documents with one IRI) made into lines again, so that the subject's lines are sorted together.
+    (A statement never shares its subject with a line: a document-local subject has only its statement.)"""
+    statements = [e for e in entries if e[-1] == "\n"]
+    subjects = Counter(e[: e.index(" ")] for e in statements)
+    split = {e for e in statements if subjects[e[: e.index(" ")]] > 1}
+    return [e for e in entries if e not in split] + [line for e in split for line in _statement_lines(e)]
 
 
 def merge(parts: Iterable[DocumentTriples]) -> Triples:
@@ -276,7 +276,6 @@ def merge(parts: Iterable[DocumentTriples]) -> Triples:
     n = 0
     for part in parts:
         out.entries += part.entries
-        out.turtle.update(part.turtle)
         documents.add(part.document)
         n += 1
         for ei, conf in part.confidence.items():
@@ -285,7 +284,7 @@ def merge(parts: Iterable[DocumentTriples]) -> Triples:
                 best[ei] = c
     out.entries += [f'{ei} {_CONF} "{c}"^^{_DEC} .' for ei, c in best.items()]
     if len(documents) < n:  # two documents with one IRI
-        out.entries = _split_clashes(out.entries, out.turtle)
+        out.entries = _split_clashes(out.entries)
     out.entries.sort()
     out.entries = [e for e, before in zip(out.entries, ["", *out.entries], strict=False) if e != before]
     return out
@@ -303,7 +302,7 @@ def to_graph(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> Grap
 def graph_of(triples: Triples) -> Graph:
     """An rdflib graph of ``triples``, with kg's prefixes bound.
 
-    pyoxigraph parses (rdflib's own N-Triples parser is some 50% slower), and the graph lives in
+    pyoxigraph parses the Turtle (rdflib's own parsers are slower), and the graph lives in
     rdflib's ``SimpleMemory`` store: one graph needs no contexts, and it fills faster.
     """
     import pyoxigraph as ox
@@ -327,7 +326,7 @@ def graph_of(triples: Triples) -> Graph:
         return got
 
     if triples.entries:
-        parsed = ox.parse(encode(triples, "nt"), format=ox.RdfFormat.N_TRIPLES)
+        parsed = ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE)
         g.addN((term(t.subject), term(t.predicate), term(t.object), g) for t in parsed)
     return g
 
@@ -363,13 +362,13 @@ def serialize(g: Graph, fmt: str) -> bytes:
 def encode(triples: Triples, fmt: str) -> bytes:
     """``triples`` as ``fmt``: the sorted N-Triples lines, Turtle (:func:`turtle`), or JSON-LD by pyoxigraph."""
     if fmt == "nt":
-        return ("\n".join(triples.entries) + "\n").encode("utf-8") if triples.entries else b""
+        return ("\n".join(triples.lines()) + "\n").encode("utf-8") if triples.entries else b""
     if fmt == "ttl":
         return turtle(triples)
     if fmt == "jsonld":
         import pyoxigraph as ox
 
-        parsed = ox.parse(encode(triples, "nt"), format=ox.RdfFormat.N_TRIPLES)
+        parsed = ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE)
         return bytes(ox.serialize(parsed, format=ox.RdfFormat.JSON_LD) or b"")
     raise ValueError(f"unknown format {fmt!r}")
 
@@ -382,21 +381,19 @@ def turtle(triples: Triples) -> bytes:
     """``triples`` as Turtle: one statement per subject, kg's prefixes, bare numbers.
 
     Every N-Triples term is a Turtle term too, so only predicates, classes and numbers are
-    shortened; the result holds exactly the triples (tests parse both to check). Blocks come
-    with their statement made; single lines are grouped by subject here.
+    shortened; the result holds exactly the triples (tests parse both to check). Statements
+    are there already; lines are grouped by subject here.
     """
     out = [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(PREFIXES.items())]
     add = out.append
-    made = triples.turtle
     prev_s = prev_p = ""
     int_cut, dec_cut = -len(_INT_TAIL), -len(_DEC_TAIL)
     for line in triples.entries:
-        statement = made.get(line)
-        if statement is not None:
+        if line[-1] == "\n":  # a statement
             if prev_s:
                 add(" .\n")
                 prev_s = ""
-            add(statement)
+            add(line)
             continue
         s, p, o = line[:-2].split(" ", 2)
         if o[0] == "<":
@@ -423,12 +420,20 @@ def turtle(triples: Triples) -> bytes:
     return "".join(out).encode("utf-8")
 
 
+_STATEMENT_TYPE = re.compile(r"(?:^\S+ |\t)a (\S+) [;.]")
+
+
 def counts(triples: Triples) -> Counter[str]:
     """Distinct subjects by type (``kg:`` local names) and distinct subject-object pairs by relation."""
     by_type: dict[str, set[str]] = defaultdict(set)
     pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
     relations = {_kg(p): p for p in RELATIONS}
-    for line in triples.lines():
+    for line in triples.entries:
+        if line[-1] == "\n":  # a statement: of a document-local subject, only its type counts
+            m = _STATEMENT_TYPE.search(line)
+            if m:
+                by_type[_long(m.group(1))[1:-1].removeprefix(NS)].add(line[: line.index(" ")])
+            continue
         s, p, o = line[:-2].split(" ", 2)
         if p == _TYPE:
             by_type[o[1:-1].removeprefix(NS)].add(s)
