@@ -156,11 +156,10 @@ class Triples:
 
 @dataclass
 class DocumentTriples:
-    """The triples of one document as made: entries as in :class:`Triples`, not yet sorted, and
+    """The triples of one document: entries as in :class:`Triples` (sorted, maybe repeated), and
     the best confidence of each entity it names.
 
-    An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`,
-    which also sorts.
+    An entity's ``kg:confidence`` is the best over all documents, so it is added by :func:`merge`.
     """
 
     document: str = ""  # the document's IRI, as an N-Triples term
@@ -228,6 +227,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         )
     if len(nodes) < sum(len(e.mentions) for e in dg.entities) + len(dg.relations):
         out.entries = _split_clashes(out.entries)
+    out.entries.sort()  # here, in a worker: the merge then finds sorted runs
     return out
 
 
