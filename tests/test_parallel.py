@@ -67,6 +67,22 @@ def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
     assert [i for b in batches for i in b] == list(range(len(docs)))
 
 
+def test_what_a_worker_sends_back_unpickles_as_it_was(corpus: Path) -> None:
+    """The records pickle as calls with their fields' values (model._pickled_as_call)."""
+    import pickle
+
+    from kg import ingest
+
+    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    outcomes = parallel.work(parallel.Settings(), docs, strip_text=True)
+    assert sum(len(e.mentions) for dg, _ in outcomes for e in dg.entities) > 20
+    back = pickle.loads(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == outcomes
+    assert [type(m) for dg, _ in back for e in dg.entities for m in e.mentions] == [
+        type(m) for dg, _ in outcomes for e in dg.entities for m in e.mentions
+    ]
+
+
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """--jobs 2 is this process and one worker (forked from it, or spawned where forking is not
