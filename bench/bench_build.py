@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kg import ingest, pipeline
+from kg import ingest, parallel, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-2025.jsonl"
@@ -88,6 +88,35 @@ def cpu_scaling(jobs: int, n: int = 4_000_000) -> float:
         start = time.perf_counter()
         pool.map(_burn, [n] * jobs)
         return jobs * one / (time.perf_counter() - start)
+
+
+def work_scaling(docs: list[ingest.Document], jobs: int) -> tuple[float, float]:
+    """kg's own per-document work on ``docs``: seconds in this process alone, and with the documents
+    dealt over ``jobs`` forked processes working at once (nothing sent between them, no reading,
+    no merge). The ratio is the ceiling for ``--jobs`` on this machine for this work, contention
+    between the cores included, which a pure Python loop (``cpu_scaling``) does not show."""
+    import multiprocessing
+
+    settings = parallel.Settings()
+    parallel._warm(settings)
+    start = time.perf_counter()
+    parallel.work(settings, docs)
+    alone = time.perf_counter() - start
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Barrier(jobs + 1)
+
+    def run(part: list[ingest.Document]) -> None:
+        ready.wait()
+        parallel.work(settings, part)
+
+    procs = [ctx.Process(target=run, args=(docs[i::jobs],)) for i in range(jobs)]
+    for proc in procs:
+        proc.start()
+    ready.wait()
+    start = time.perf_counter()
+    for proc in procs:
+        proc.join()
+    return alone, time.perf_counter() - start
 
 
 def core_speeds(n: int = 4_000_000) -> dict[int, float]:
@@ -177,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         corpus = repeated_corpus(args.corpus, int(args.mb * 1e6), folder)
-        texts = [d.text for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+        docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+        texts = [d.text for d in docs]
         chars = sum(len(t) for t in texts)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"corpus: {corpus.stat().st_size / 1e6:.1f} MB, {len(texts)} documents, {chars:,} characters")
@@ -205,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         for jobs in jobs_list[1:]:
             ups = [a / b for a, b in zip(rounds["jobs1"], rounds[f"jobs{jobs}"], strict=True)]
             print(f"  --jobs {jobs} over --jobs 1 per round: " + " ".join(f"x{u:.2f}" for u in ups))
+        for jobs in jobs_list[1:]:
+            tries = [work_scaling(docs, jobs) for _ in range(2)]
+            ceilings = " ".join(f"x{alone / together:.2f}" for alone, together in tries)
+            print(f"  kg's own work in {jobs} processes at once, nothing sent between them (the ceiling): {ceilings}")
         speeds = core_speeds()
         if speeds:
             each = ", ".join(f"core {c} {t:.2f} s" for c, t in speeds.items())
