@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from rdflib import RDF, XSD, Graph, Literal, URIRef
@@ -298,3 +299,15 @@ def test_bad_arguments() -> None:
         viewer.render(small_graph(), top=-1)
     with pytest.raises(ValueError):
         viewer.render(small_graph(), depth=-1)
+
+
+def test_a_build_draws_from_the_predicates_the_page_reads(tmp_path: Path) -> None:
+    """A build fills the graph it draws with viewer.READS only: the page is that of the whole graph."""
+    from kg import pipeline
+
+    built = pipeline.build([Path(__file__).resolve().parents[1] / "examples"], out=tmp_path, formats=("ttl",))
+    page = (tmp_path / "graph.html").read_text("utf-8")
+    assert len(page_data(page)["nodes"]) > 10
+    assert page == viewer.render(built.graph)
+    left_out = {str(p) for _, p, _ in built.graph} - viewer.READS
+    assert str(KG.confidence) in left_out and left_out <= {str(KG.confidence), str(KG.rule), str(DCTERMS.source)}

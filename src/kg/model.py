@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,6 +26,13 @@ def _pickled_as_call(cls: type[T]) -> type[T]:
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
     return cls
+
+
+def values(record: object) -> tuple[object, ...]:
+    """A record's field values, in order (what it pickles as); unlike ``dataclasses.astuple``,
+    records inside it stay records."""
+    reduced: Any = record.__reduce__()
+    return tuple(reduced[1])
 
 
 @_pickled_as_call

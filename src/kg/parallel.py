@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg import rdf
-from kg.model import Document, DocumentGraph, Entity, Mention, Relation, Sentence
+from kg.model import Document, DocumentGraph, Entity, Mention, Relation, Sentence, values
 from kg.resolve import DEFAULT_BASE
 
 if TYPE_CHECKING:
@@ -411,12 +411,9 @@ def clean_stale(folder: Path) -> None:
 
 def _graph_to_json(dg: DocumentGraph) -> dict[str, Any]:
     return {
-        "sentences": [dataclasses.astuple(s) for s in dg.sentences],
-        "entities": [
-            [*dataclasses.astuple(dataclasses.replace(e, mentions=())), [dataclasses.astuple(m) for m in e.mentions]]
-            for e in dg.entities
-        ],  # fmt: skip
-        "relations": [dataclasses.astuple(r) for r in dg.relations],
+        "sentences": [values(s) for s in dg.sentences],
+        "entities": [[e.iri, e.cls, e.label, e.aliases, [values(m) for m in e.mentions], e.confidence] for e in dg.entities],
+        "relations": [values(r) for r in dg.relations],
         "focus": list(dg.focus),
     }
 
@@ -430,10 +427,10 @@ def _make(cls: Callable[..., Any], values: list[Any]) -> Any:
 
 
 def _graph_from_json(doc: Document, data: dict[str, Any]) -> DocumentGraph:
-    entities = []
-    for *fields, mentions in data["entities"]:
-        e = _make(Entity, fields)
-        entities.append(dataclasses.replace(e, mentions=tuple(_make(Mention, m) for m in mentions)))
+    entities = [
+        Entity(iri, cls, label, tuple(aliases), tuple(_make(Mention, m) for m in mentions), confidence)
+        for iri, cls, label, aliases, mentions, confidence in data["entities"]
+    ]
     return DocumentGraph(
         document=doc,
         sentences=tuple(_make(Sentence, s) for s in data["sentences"]),

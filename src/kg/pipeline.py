@@ -155,7 +155,8 @@ def build(
             if html:
                 from kg import viewer
 
-                files[out / "graph.html"] = viewer.render(result.graph).encode("utf-8")
+                drawn = rdf.graph_of(result.merged, predicates=viewer.READS)  # not all: it is slow to fill
+                files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
             rdf.write_all(files)
             result.written.extend(files)
     return result

@@ -49,6 +49,16 @@ EdgeKey = tuple[URIRef, str, URIRef]  # subject, relation local name, object
 # provenance terms read once per node: looked up here once (a DefinedNamespace lookup is slow)
 _REFERSTO, _INSENTENCE, _INDOCUMENT, _TEXT = KG.refersTo, KG.inSentence, KG.inDocument, KG.text
 _STARTOFFSET, _ENDOFFSET, _SURFACEFORM = KG.startOffset, KG.endOffset, KG.surfaceForm
+# every predicate the page is made from (kg:confidence, kg:rule and dcterms:source are not among them):
+# a build reads only these into the graph it draws (``rdf.graph_of(..., predicates=READS)``)
+READS = frozenset(
+    str(p)
+    for p in (
+        RDF.type, RDF.subject, RDF.predicate, RDF.object, DCTERMS.title, DCTERMS.date, DCTERMS.identifier,
+        SKOS.prefLabel, SKOS.altLabel, PROV.wasDerivedFrom, _REFERSTO, _INSENTENCE, _INDOCUMENT, _TEXT,
+        _STARTOFFSET, _ENDOFFSET, _SURFACEFORM, *(term(p) for p in RELATIONS),
+    )
+)  # fmt: skip
 
 
 @dataclass
