@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 
 from kg import resources
-from kg.extract.spans import CJK, NUMERAL, QUOTES, mention, numeral_value, plausible, replace_mention, strip_front
+from kg.extract.spans import CJK, NUMBERED, QUOTES, mention, numeral_value, plausible, replace_mention, strip_front
 from kg.lexicon import Lexicon
 from kg.model import Document, Mention, Sentence
 from kg.segment import Token
@@ -94,7 +94,7 @@ def chained_quotes(s: Sentence, kept: list[Mention]) -> list[Mention]:
 def numbered_wholes(s: Sentence, toks: Sequence[Token], kept: list[Mention]) -> list[Mention]:
     """Candidate numbered wholes (三个特性) not named by the lexicon; kept only if members are found."""
     out = []
-    for m in re.finditer(rf"[{NUMERAL}]+(?:个|大|种|项|条)", s.text):
+    for m in NUMBERED.finditer(s.text):
         a = s.start + m.start()
         if any(k.start <= a < k.end for k in kept):
             continue
@@ -145,10 +145,15 @@ def whole_members(doc: Document, found: list[Mention], sentences: tuple[Sentence
     return sorted((x for x in out if (x.start, x.end) not in dropped), key=lambda x: (x.start, x.end))
 
 
+_LIST_BEFORE = re.compile(r"((?:[\u4e00-\u9fff]{2,12}、)+[\u4e00-\u9fff]{2,12})(等)?$")  # A、B、C(等)
+_SPELLED_OUT = re.compile(r"[”]?(?:，即|，也就是|：|:|，就是|，包括|即)")  # “三个服务”，即 …
+_ITEMS = re.compile(r"[^。；;\n]{2,200}")  # … the items, to the end of the clause
+
+
 def _listed_before(text: str, whole: Mention) -> list[tuple[str, int, int]]:
     """``A、B、C等X`` or ``A、B、C三大X``: the listed items right before the whole."""
     window = text[max(0, whole.start - 80) : whole.start]
-    m = re.search(r"((?:[\u4e00-\u9fff]{2,12}、)+[\u4e00-\u9fff]{2,12})(等)?$", window)
+    m = _LIST_BEFORE.search(window)
     if not m:
         return []
     n = numeral_value(whole.label)
@@ -172,11 +177,11 @@ def _listed_after(text: str, whole: Mention) -> list[tuple[str, int, int]]:
     """``“三个服务”，即服务职工、服务企业、服务大局`` / ``“四个坚持”：坚持A、坚持B…``: the N items
     that spell out a numbered whole right after it (a leading 坚持 is dropped from each)."""
     n = numeral_value(whole.label)
-    m = re.match(r"[”]?(?:，即|，也就是|：|:|，就是|，包括|即)", text[whole.end : whole.end + 6])
+    m = _SPELLED_OUT.match(text, whole.end, whole.end + 6)
     if not n or not m:
         return []
-    start = whole.end + m.end()
-    body = re.match(r"[^。；;\n]{2,200}", text[start:])
+    start = m.end()  # m matched in text itself, from whole.end
+    body = _ITEMS.match(text, start)
     items = body.group().split("、") if body else []
     if len(items) != n or any(not 2 <= len(it) <= 16 for it in items):
         return []

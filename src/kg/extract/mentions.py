@@ -44,7 +44,7 @@ def find_mentions(doc: Document, sentences: tuple[Sentence, ...], lex: Lexicon, 
         kept += party_in_principles(s, kept)
         kept += numbered_wholes(s, toks, kept)
         found.extend(sorted(kept, key=lambda m: (m.start, m.end)))
-    found += _repeats(found, sentences)
+    found += _repeats(found, doc.text, sentences)
     found.sort(key=lambda m: (m.start, m.end))
     found = whole_members(doc, found, sentences, lex)
     return _drop_role_without_cue(found, sentences)
@@ -237,7 +237,7 @@ def _policy_heading(s: Sentence, lex: Lexicon) -> Iterator[Mention]:
 REPEAT_CLASSES = ("Programme", "Principle", "Goal", "Policy", "Organization")
 
 
-def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Mention]:
+def _repeats(found: list[Mention], text: str, sentences: tuple[Sentence, ...]) -> list[Mention]:
     """One name, one thing, in one document: a name a rule found once (推进共青团改革) is a mention
     wherever else it stands in the text (共青团改革必须坚持…), if nothing else is there."""
     names: dict[str, Mention] = {}
@@ -252,7 +252,7 @@ def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Ment
         taken.setdefault(m.sentence, []).append((m.start, m.end))
         in_sentence.setdefault(m.sentence, []).append(m)
     out = []
-    for s, a, b in _occurrences(list(names), sentences):
+    for s, a, b in _occurrences(list(names), text, sentences):
         spans = taken.setdefault(s.index, [])
         inside = [m for m in in_sentence.get(s.index, ()) if a <= m.start and m.end <= b and (m.start, m.end) != (a, b)]
         for m in inside:  # 基层妇联组织改革 wins over the 妇联组织 inside it
@@ -267,16 +267,19 @@ def _repeats(found: list[Mention], sentences: tuple[Sentence, ...]) -> list[Ment
     return out
 
 
-def _occurrences(names: list[str], sentences: tuple[Sentence, ...]) -> list[tuple[Sentence, int, int]]:
-    """Where ``names`` stand in the sentences: leftmost first, the longest where several start at
-    one place, none overlapping another; each with its sentence and document offsets."""
+def _occurrences(names: list[str], text: str, sentences: tuple[Sentence, ...]) -> list[tuple[Sentence, int, int]]:
+    """Where ``names`` stand in the sentences of ``text``: leftmost first, the longest where several
+    start at one place, none overlapping another; each with its sentence and document offsets.
+    (Each name is looked for in the whole text once; an occurrence counts if one sentence holds it.)"""
+    starts = [s.start for s in sentences]
     hits = []
-    for s in sentences:
-        for name in names:
-            at = s.text.find(name)
-            while at >= 0:
-                hits.append((s.start + at, -len(name), s))
-                at = s.text.find(name, at + 1)
+    for name in names:
+        at = text.find(name)
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            if i >= 0 and at + len(name) <= sentences[i].end:
+                hits.append((at, -len(name), sentences[i]))
+            at = text.find(name, at + 1)
     out = []
     end = -1
     for a, neg, s in sorted(hits, key=lambda h: h[:2]):

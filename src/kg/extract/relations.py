@@ -31,6 +31,14 @@ def _LIST_GAP() -> re.Pattern[str]:  # noqa: N802 - a constant, compiled once
 _CLAUSE = re.compile(r"[，；：,;:]")
 _ASPECT = re.compile(r"[”]?的(?:重要)?(?:方面|组成部分|一部分|内容|环节)")  # …是X的重要方面
 _UNDER_PARTY = re.compile(r"在党的领导下|党直接领导的|置于党的领导之下|接受党的领导")
+# a principle framed as the measure of an action (_Context.framed)
+_BY = re.compile(r"以[^，。；]{0,20}$")  # 以 X …
+_AS_MEASURE = re.compile(r"[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)")  # … 为指导
+_HELD = re.compile(r"(?:保持和增强|增强|保持)[^，。；]{0,16}的$")  # 保持和增强…的 X性
+_PER = re.compile(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$")  # 按照 X …
+_REQUIREMENT = re.compile(r"[”]?的?(?:要求|精神)")  # … 的要求
+_OPENER = re.compile(r"[《“]?(?:各级|全国|广大|我们的|我们|让|在[^，]{0,10}下)?[《“]?")  # may open a clause before its subject
+_UNDER = re.compile(r"(?:组织)?(?:工作)?的(?:统一|全面|绝对)?领导")  # X的领导: X leads
 _CORE = re.compile(r"以(?P<p>[\u4e00-\u9fff]{2,4})同志为(?:核心|总书记)的(?P<o>党中央)")  # 以习近平同志为核心的党中央
 
 
@@ -203,16 +211,15 @@ class _Context:
         """``以 X 为指导``, ``按照 … X 的要求``: a principle framed as the measure of an action."""
         before = self.before(x)
         after = self.s.text[x.m.end - self.s.start :]
-        measure = r"^[^，。；]{0,20}?为(?:指导|统领|引领|根本遵循|遵循|主线|基本要求|核心|目标)"
-        if re.search(r"以[^，。；]{0,20}$", before) and re.match(measure, after):
+        if _BY.search(before) and _AS_MEASURE.match(after):
             return True
         if before.endswith("从") and after.startswith("出发"):
             return True  # 从党和国家工作大局出发: the standpoint one starts from
         if x.m.rule in ("principle.as-requirement", "principle.named-principle"):
             return True  # 把懂农业…作为基本要求, 把…原则体现到各个方面: holding to it is the statement
-        if re.search(r"(?:保持和增强|增强|保持)[^，。；]{0,16}的$", before) and x.m.label.endswith("性"):
+        if _HELD.search(before) and x.m.label.endswith("性"):
             return True  # 保持和增强党的群团工作的政治性: a property held to
-        return bool(re.search(r"(?:按照|遵照|根据|落实)[^，。；]{0,10}$", before) and re.match(r"^[”]?的?(?:要求|精神)", after))
+        return bool(_PER.search(before) and _REQUIREMENT.match(after))
 
     def _subject_groups(self) -> list[tuple[int, list[str]]]:
         """(position, IRIs) of bodies named as a clause's subject: ``X要…``, ``A、B等C要…``."""
@@ -243,8 +250,7 @@ class _Context:
 
     def _clause_start(self, x: _M) -> bool:
         lead = self.before(x)
-        opener = r"[《“]?(?:各级|全国|广大|我们的|我们|让|在[^，]{0,10}下)?[《“]?"
-        return bool(re.fullmatch(opener, lead)) or lead.endswith(("由", "使"))
+        return bool(_OPENER.fullmatch(lead)) or lead.endswith(("由", "使"))
 
     def _speaker(self) -> list[str]:
         """A document that speaks in this sentence: ``《方案》强调，…``."""
@@ -402,13 +408,13 @@ def _led_by_title(s: Sentence, ms: list[_M], rel: Any) -> Iterator[Relation]:
             if person.cls != "Person":
                 continue
             gap = s.text[org.m.end - s.start : person.m.start - s.start]
-            if re.match(titles, gap) and not (org.m.label.endswith("书记处") and gap.startswith("书记")):
+            if titles.match(gap) and not (org.m.label.endswith("书记处") and gap.startswith("书记")):
                 yield rel(org.iri, "ledBy", person, "rel.ledBy.title", 0.75, person.m)
             break
     orgs = [x for x in ms if x.cls == "Organization"]
     for i, led in enumerate(orgs):  # 加大党委和政府对共青团工作的领导: 共青团 ledBy 党委, 政府
         after = s.text[led.m.end - s.start :]
-        if re.match(r"^(?:组织)?(?:工作)?的(?:统一|全面|绝对)?领导", after):
+        if _UNDER.match(after):
             leaders: list[_M] = []
             for j in range(i - 1, -1, -1):
                 gap = s.text[orgs[j].m.end - s.start : (orgs[j + 1] if j + 1 < i else led).m.start - s.start]

@@ -15,6 +15,7 @@ NUMERAL = "两二三四五六七八九十"
 
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+NUMBERED = re.compile(rf"([{NUMERAL}]+)(?:个|大|种|项|条)")  # 三个, 五大: a numeral and a classifier
 
 
 def mention(s: Sentence, start: int, end: int, label: str, cls: str, rule: str, conf: float, **kw: object) -> Mention:
@@ -62,11 +63,20 @@ GENERIC_LABELS = re.compile(
 )
 
 
+_CLAUSE = re.compile(r"[，。；：！？,;:!?]|以及")
+_EVENT_VERB = re.compile(r"召开|举行|出席|参加|主持")
+_FRAME_WORD = re.compile(r"关于|要以|作为|坚持|围绕")
+_MODAL_START = re.compile(r"(?:要|应|须|需|并|且|就|才|能|会)")
+_NOT_PRINCIPLE = re.compile(r"(?:的|是|之)$|^(?:这|该|上述|违反|违背)")
+_COUNTED_ROLE = re.compile(r"(?:一名|一位|一个|一批|名)")
+_FUNCTION_WORD_START = re.compile(r"(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)")
+
+
 def plausible(label: str, cls: str) -> bool:
     """Reject spans that are grammar, not names: generic heads, clauses, stray punctuation."""
     if GENERIC_LABELS.match(label) or len(label) > 60 or (cls == "Goal" and len(label) < 4):
         return False
-    if cls in ("Programme", "Goal", "Principle", "Organization") and re.search(r"[，。；：！？,;:!?]|以及", label):
+    if cls in ("Programme", "Goal", "Principle", "Organization") and _CLAUSE.search(label):
         return False
     if cls == "Programme" and resources.cue_regex("^(?:{PROG_HEAD})$|[和与及](?:{PROG_HEAD})$").search(label):
         return False  # 基础设施和平台: a coordinated noun, not a name with its head
@@ -74,25 +84,25 @@ def plausible(label: str, cls: str) -> bool:
         verbs = resources.cue_regex("^(?:{RUN_VERB}|{SERVE_VERB}|{VERB_PREFIX}|{ADV})")
         if any(verbs.match(chunk) for chunk in label.split("、")[1:]):
             return False
-    if cls == "Event" and re.search(r"召开|举行|出席|参加|主持", label):
+    if cls == "Event" and _EVENT_VERB.search(label):
         return False
     if cls == "Organization" and resources.cue_regex("{SPEECH_VERB}|会见|会谈|出席|参加|分别|访问|致电|举行|召开").search(label):
         return False
-    if cls in ("Programme", "Organization") and re.search(r"关于|要以|作为|坚持|围绕", label):
+    if cls in ("Programme", "Organization") and _FRAME_WORD.search(label):
         return False
-    if cls == "Organization" and re.match(r"^(?:要|应|须|需|并|且|就|才|能|会)", label):
+    if cls == "Organization" and _MODAL_START.match(label):
         return False  # 要加大市委: a modal and a verb before a body
-    if cls == "Principle" and re.search(r"(?:的|是|之)$|^(?:这|该|上述|违反|违背)", label):
+    if cls == "Principle" and _NOT_PRINCIPLE.search(label):
         return False  # 把总书记的要求…, 相互尊重是…原则: not the name of a principle
     if cls == "Principle" and resources.cue_regex("(?:行动|工程|计划|项目)$").search(label):
         return False  # “三年行动”要求: a programme, not a principle
-    if cls == "Role" and re.match(r"^(?:一名|一位|一个|一批|名)", label):
+    if cls == "Role" and _COUNTED_ROLE.match(label):
         return False  # 成为一名国际志愿者: a person's role, not a body's
-    return not re.match(r"^(?:的|和|与|及|或|等|了|在|对|为|把|将|使|让|从|向|以|于|作为)", label)
+    return not _FUNCTION_WORD_START.match(label)
 
 
 def numeral_value(label: str) -> int:
-    m = re.match(rf"^([{NUMERAL}]+)(?:个|大|种|项|条)", label)
+    m = NUMBERED.match(label)
     if not m:
         return 0
     digits = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
