@@ -149,12 +149,12 @@ def _parsed(data: str, fmt: RdfFormat) -> set[object]:
 
 def test_each_statement_holds_the_triples_of_its_lines_sorted(built: pipeline.BuildResult) -> None:
     head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in rdf.PREFIXES.items())
-    statements = [e for e in built.merged.entries if e.endswith("\n")]
+    statements = [e for e in built.merged.entries if e.endswith(b"\n")]
     assert len(statements) > 50
     for statement in statements:
         lines = rdf.Triples([statement]).lines()
         assert lines == sorted(set(lines)) and len({line.split(" ", 1)[0] for line in lines}) == 1
-        assert _parsed(head + statement, RdfFormat.TURTLE) == _parsed("\n".join(lines), RdfFormat.N_TRIPLES)
+        assert _parsed(head + statement.decode(), RdfFormat.TURTLE) == _parsed("\n".join(lines), RdfFormat.N_TRIPLES)
 
 
 def _exports_agree(triples: rdf.Triples) -> list[str]:

@@ -368,7 +368,7 @@ class Cache:
         try:
             data = json.loads(path.read_text("utf-8"))
             dg = _graph_from_json(doc, data["graph"])
-            triples = rdf.DocumentTriples(data["document"], data["entries"], data["confidence"])
+            triples = rdf.DocumentTriples(data["document"], [e.encode() for e in data["entries"]], data["confidence"])
         except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
             self.misses += 1
             return None
@@ -380,7 +380,7 @@ class Cache:
         data = {
             "graph": _graph_to_json(dg),
             "document": triples.document,
-            "entries": triples.entries,
+            "entries": [e.decode() for e in triples.entries],
             "confidence": triples.confidence,
         }
         path = self.folder / f"{self.key(doc)}.json"

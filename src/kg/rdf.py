@@ -142,17 +142,20 @@ class Triples:
     (about entities, met in many documents) is an N-Triples line. Since no subject IRI is a
     prefix of another, sorting the entries sorts the lines. So neither the merge nor the Turtle
     writer goes through those subjects' lines one by one; the N-Triples export spells them out.
+
+    Entries are UTF-8 bytes: they sort as the text does, faster, are written out as they are, and
+    a worker process sends them back three times as fast as text.
     """
 
-    entries: list[str] = field(default_factory=list)
+    entries: list[bytes] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The N-Triples lines themselves, sorted."""
-        return [line for e in self.entries for line in (_statement_lines(e) if e[-1] == "\n" else (e,))]
+        return [line for e in self.entries for line in (_statement_lines(e) if e.endswith(b"\n") else (e.decode(),))]
 
     def count(self) -> int:
         """How many triples."""
-        return sum(e.count(" ;\n\t") + 1 for e in self.entries)
+        return sum(e.count(b" ;\n\t") + 1 for e in self.entries)
 
 
 @dataclass
@@ -164,7 +167,7 @@ class DocumentTriples:
     """
 
     document: str = ""  # the document's IRI, as an N-Triples term
-    entries: list[str] = field(default_factory=list)
+    entries: list[bytes] = field(default_factory=list)
     confidence: dict[str, str] = field(default_factory=dict)  # entity term -> decimal literal
 
 
@@ -178,7 +181,8 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
     doc = dg.document
     d = iri(f"{base}doc/{doc.id}")
     out = DocumentTriples(d)
-    add = out.entries.append
+    made: list[str] = []
+    add = made.append
     about = [(_TYPE, _DOC_T), (_IDENTIFIER, literal(doc.id))]
     if doc.title:
         about.append((_TITLE, _zh(doc.title)))
@@ -226,19 +230,20 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
             f"\t{_T_CONF} {_decimal(r.confidence)} ;\n\t{_T_END} {r.end} ;\n\t{_T_IN_DOC} {d} ;\n"
             f"\t{_T_IN_SENT} {sentence[r.sentence]} ;\n\t{_T_RULE} {_rule(r.rule)} ;\n\t{_T_START} {r.start} .\n"
         )
+    out.entries = [e.encode() for e in made]
     if len(nodes) < sum(len(e.mentions) for e in dg.entities) + len(dg.relations):
         out.entries = _split_clashes(out.entries)
     out.entries.sort()  # here, in a worker: the merge then finds sorted runs
     return out
 
 
-def _statement_lines(statement: str) -> list[str]:
+def _statement_lines(statement: bytes) -> list[str]:
     """The N-Triples lines of a Turtle statement made by :func:`document_triples`.
 
     Its terms are N-Triples terms but for prefixed names (predicates, classes), ``a``, and bare
     integers and decimals; its literals hold no raw newline or tab, so ``" ;\\n\\t"`` parts it.
     """
-    s, rest = statement[:-3].split(" ", 1)
+    s, rest = statement.decode()[:-3].split(" ", 1)
     out = []
     for part in rest.split(" ;\n\t"):
         p, o = part.split(" ", 1)
@@ -259,14 +264,14 @@ def _long(name: str) -> str:
     return f"<{PREFIXES[prefix]}{local}>"
 
 
-def _split_clashes(entries: list[str]) -> list[str]:
+def _split_clashes(entries: list[bytes]) -> list[bytes]:
     """``entries`` with the statements that share a subject (two mentions of one span, two
     documents with one IRI) made into lines again, so that the subject's lines are sorted together.
     (A statement never shares its subject with a line: a document-local subject has only its statement.)"""
-    statements = [e for e in entries if e[-1] == "\n"]
-    subjects = Counter(e[: e.index(" ")] for e in statements)
-    split = {e for e in statements if subjects[e[: e.index(" ")]] > 1}
-    return [e for e in entries if e not in split] + [line for e in split for line in _statement_lines(e)]
+    statements = [e for e in entries if e.endswith(b"\n")]
+    subjects = Counter(e[: e.index(b" ")] for e in statements)
+    split = {e for e in statements if subjects[e[: e.index(b" ")]] > 1}
+    return [e for e in entries if e not in split] + [line.encode() for e in split for line in _statement_lines(e)]
 
 
 def merge(parts: Iterable[DocumentTriples]) -> Triples:
@@ -283,11 +288,11 @@ def merge(parts: Iterable[DocumentTriples]) -> Triples:
             c = Decimal(conf)
             if ei not in best or c > best[ei]:
                 best[ei] = c
-    out.entries += [f'{ei} {_CONF} "{c}"^^{_DEC} .' for ei, c in best.items()]
+    out.entries += [f'{ei} {_CONF} "{c}"^^{_DEC} .'.encode() for ei, c in best.items()]
     if len(documents) < n:  # two documents with one IRI
         out.entries = _split_clashes(out.entries)
     out.entries.sort()
-    out.entries = [e for e, before in zip(out.entries, ["", *out.entries], strict=False) if e != before]
+    out.entries = [e for e, before in zip(out.entries, [b"", *out.entries], strict=False) if e != before]
     return out
 
 
@@ -362,7 +367,7 @@ def _term(node: object) -> str:
 
 def serialize(g: Graph, fmt: str) -> bytes:
     """The graph in ``fmt`` (``ttl``, ``nt`` or ``jsonld``), the same bytes for the same triples."""
-    return encode(Triples(lines_of(g)), fmt)
+    return encode(Triples([line.encode() for line in lines_of(g)]), fmt)
 
 
 def encode(triples: Triples, fmt: str) -> bytes:
@@ -379,8 +384,15 @@ def encode(triples: Triples, fmt: str) -> bytes:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-_INT_TAIL = f'"^^{_INT}'
-_DEC_TAIL = f'"^^{_DEC}'
+_INT_TAIL = f'"^^{_INT}'.encode()
+_DEC_TAIL = f'"^^{_DEC}'.encode()
+_TYPE_B, _PRED_B = _TYPE.encode(), _PRED.encode()
+_DECIMAL_B = re.compile(rb"[0-9]+\.[0-9]+")
+
+
+@cache
+def _short_b(term: bytes) -> bytes:
+    return _short(term.decode()).encode()
 
 
 def turtle(triples: Triples) -> bytes:
@@ -390,64 +402,64 @@ def turtle(triples: Triples) -> bytes:
     shortened; the result holds exactly the triples (tests parse both to check). Statements
     are there already; lines are grouped by subject here.
     """
-    out = [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(PREFIXES.items())]
+    out = [f"@prefix {p}: <{ns}> .\n".encode() for p, ns in sorted(PREFIXES.items())]
     add = out.append
-    prev_s = prev_p = ""
+    prev_s = prev_p = b""
     int_cut, dec_cut = -len(_INT_TAIL), -len(_DEC_TAIL)
     for line in triples.entries:
-        if line[-1] == "\n":  # a statement
+        if line.endswith(b"\n"):  # a statement
             if prev_s:
-                add(" .\n")
-                prev_s = ""
+                add(b" .\n")
+                prev_s = b""
             add(line)
             continue
-        s, p, o = line[:-2].split(" ", 2)
-        if o[0] == "<":
-            if p == _TYPE or p == _PRED:
-                o = _short(o)
-        elif o[-1] == ">":  # a typed literal: integers and decimals are written bare
+        s, p, o = line[:-2].split(b" ", 2)
+        if o.startswith(b"<"):
+            if p == _TYPE_B or p == _PRED_B:
+                o = _short_b(o)
+        elif o.endswith(b">"):  # a typed literal: integers and decimals are written bare
             if o.endswith(_INT_TAIL):
                 if o[1:int_cut].isdigit():
                     o = o[1:int_cut]
-            elif o.endswith(_DEC_TAIL) and _DECIMAL.fullmatch(o[1:dec_cut]):
+            elif o.endswith(_DEC_TAIL) and _DECIMAL_B.fullmatch(o[1:dec_cut]):
                 o = o[1:dec_cut]
         if s != prev_s:
             if prev_s:
-                add(" .\n")
-            add(f"{s} {_short(p)} {o}")
+                add(b" .\n")
+            add(s + b" " + _short_b(p) + b" " + o)
             prev_s, prev_p = s, p
         elif p != prev_p:
-            add(f" ;\n\t{_short(p)} {o}")
+            add(b" ;\n\t" + _short_b(p) + b" " + o)
             prev_p = p
         else:
-            add(f" , {o}")
+            add(b" , " + o)
     if prev_s:
-        add(" .\n")
-    return "".join(out).encode("utf-8")
+        add(b" .\n")
+    return b"".join(out)
 
 
-_STATEMENT_TYPE = re.compile(r"(?:^\S+ |\t)a (\S+) [;.]")
+_STATEMENT_TYPE = re.compile(rb"(?:^\S+ |\t)a (\S+) [;.]")
 
 
 def counts(triples: Triples) -> Counter[str]:
     """Distinct subjects by type (``kg:`` local names) and distinct subject-object pairs by relation."""
-    by_type: dict[str, set[str]] = defaultdict(set)
-    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    relations = {_kg(p): p for p in RELATIONS}
+    by_type: dict[str, set[bytes]] = defaultdict(set)
+    pairs: dict[str, set[tuple[bytes, bytes]]] = defaultdict(set)
+    relations = {_kg(p).encode(): p for p in RELATIONS}
     for line in triples.entries:
-        if line[-1] == "\n":  # a statement: of a document-local subject, only its type counts
+        if line.endswith(b"\n"):  # a statement: of a document-local subject, only its type counts
             m = _STATEMENT_TYPE.search(line)
             if m:
-                by_type[_long(m.group(1))[1:-1].removeprefix(NS)].add(line[: line.index(" ")])
+                by_type[_long(m.group(1).decode())[1:-1].removeprefix(NS)].add(line[: line.index(b" ")])
             continue
-        s, p, o = line[:-2].split(" ", 2)
-        if p == _TYPE:
-            by_type[o[1:-1].removeprefix(NS)].add(s)
+        s, p, o = line[:-2].split(b" ", 2)
+        if p == _TYPE_B:
+            by_type[o[1:-1].decode().removeprefix(NS)].add(s)
         elif p in relations:
             pairs[relations[p]].add((s, o))
     c: Counter[str] = Counter({t: len(v) for t, v in by_type.items()})
-    for p in RELATIONS:
-        c[p] = len(pairs[p])
+    for name in RELATIONS:
+        c[name] = len(pairs[name])
     return c
 
 
