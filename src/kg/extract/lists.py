@@ -153,7 +153,8 @@ _ITEMS = re.compile(r"[^。；;\n]{2,200}")  # … the items, to the end of the 
 def _listed_before(text: str, whole: Mention) -> list[tuple[str, int, int]]:
     """``A、B、C等X`` or ``A、B、C三大X``: the listed items right before the whole."""
     window = text[max(0, whole.start - 80) : whole.start]
-    m = _LIST_BEFORE.search(window)
+    # the last item (2 to 12 characters, maybe 等) ends the window: no 、 near its end, no list
+    m = _LIST_BEFORE.search(window) if "、" in window[-14:] else None
     if not m:
         return []
     n = numeral_value(whole.label)
