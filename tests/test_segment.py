@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from kg import ingest, segment
 from kg.model import Document
@@ -95,3 +100,23 @@ def test_tokenizer_is_private() -> None:
     tk = segment.tokenizer(frozenset({"津门巧娘工坊"}))
     assert "津门巧娘工坊" in [w for w in tk.cut("打造津门巧娘工坊品牌")]
     assert "津门巧娘工坊" not in jieba.dt.FREQ  # the global jieba dictionary is untouched
+
+
+def test_rjieba_loads_without_its_default_tokenizer() -> None:
+    """kg takes rjieba's compiled module alone: the package's __init__ would load a dictionary."""
+    code = "import sys; from kg import segment; m = segment._rjieba(); print(m is not None, 'rjieba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    if done.stdout.split()[0] == "False":
+        pytest.skip("rjieba is not installed")
+    assert done.stdout.split() == ["True", "False"]
+    words = [w for _, _, w in segment.tokens("天津市妇联打造津帼众创品牌", segment.tokenizer(frozenset({"津帼众创"})))]
+    assert words == ["天津市", "妇联", "打造", "津帼众创", "品牌"]
+
+
+def test_without_rjieba_a_private_jieba_tokenizer_cuts_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None)
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # import rjieba raises ImportError
+    assert segment._rjieba() is None
+    tk = segment.tokenizer.__wrapped__(frozenset({"津帼众创"}))
+    assert hasattr(tk, "initialize")  # jieba's own
+    assert [w for _, _, w in segment.tokens("天津市妇联打造津帼众创品牌", tk)] == ["天津市", "妇联", "打造", "津帼众创", "品牌"]
