@@ -109,6 +109,8 @@ def test_rjieba_loads_without_its_default_tokenizer() -> None:
     if done.stdout.split()[0] == "False":
         pytest.skip("rjieba is not installed")
     assert done.stdout.split() == ["True", "False"]
+    later = "from kg import segment; m = segment._rjieba(); import rjieba; print(m.Jieba is rjieba.Jieba)"
+    assert subprocess.run([sys.executable, "-c", later], capture_output=True, text=True, check=True).stdout.split() == ["True"]
     words = [w for _, _, w in segment.tokens("天津市妇联打造津帼众创品牌", segment.tokenizer(frozenset({"津帼众创"})))]
     assert words == ["天津市", "妇联", "打造", "津帼众创", "品牌"]
 
@@ -116,6 +118,7 @@ def test_rjieba_loads_without_its_default_tokenizer() -> None:
 def test_without_rjieba_a_private_jieba_tokenizer_cuts_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None)
     monkeypatch.setitem(sys.modules, "rjieba", None)  # import rjieba raises ImportError
+    monkeypatch.delitem(sys.modules, "rjieba.rjieba", raising=False)
     assert segment._rjieba() is None
     tk = segment.tokenizer.__wrapped__(frozenset({"津帼众创"}))
     assert hasattr(tk, "initialize")  # jieba's own

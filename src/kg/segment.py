@@ -86,11 +86,15 @@ def _rjieba() -> Any:
     """rjieba's compiled module (which holds ``Jieba``), or None where rjieba is not installed.
 
     Loaded without the package's ``__init__``, which makes a default tokenizer kg never uses: a
-    dictionary load of some 0.15 s at every start of ``kg`` (and of each spawned worker).
+    dictionary load of some 0.15 s at every start of ``kg`` (and of each spawned worker). It is
+    registered as ``rjieba.rjieba``, so that the package, if imported later, uses it too.
     """
     import importlib.machinery
     import importlib.util
+    import sys
 
+    if "rjieba.rjieba" in sys.modules:
+        return sys.modules["rjieba.rjieba"]
     try:
         spec = importlib.util.find_spec("rjieba")
         folders = list(spec.submodule_search_locations or []) if spec else []
@@ -100,12 +104,15 @@ def _rjieba() -> Any:
             if path.is_file() and found is not None:
                 module = importlib.util.module_from_spec(found)
                 loader.exec_module(module)
+                sys.modules["rjieba.rjieba"] = module
                 return module
+    except ImportError:
+        pass
+    try:
         import rjieba  # laid out otherwise: the package as it is
-
-        return rjieba
     except ImportError:
         return None
+    return rjieba
 
 
 Token = tuple[int, int, str]  # start, end (document offsets), word
