@@ -225,10 +225,11 @@ class Workers:
         """
         if self._pool is None:
             self._start(settings)
-        # The pool's threads here pass batches to the workers and read their results (some 100 kB
+        # The pool's threads here pass batches to the workers and read their results (some 30 kB
         # per 1000 characters) a pipe's buffer at a time, each time waiting for the interpreter
-        # lock that this thread holds while it extracts: by default for up to 5 ms, which left
-        # the workers idle a third of the time. A shorter interval lets them in at once.
+        # lock that this thread holds while it extracts: by default for up to 5 ms. With 64 kB
+        # pipes that left the workers idle a quarter of the time; _widen_pipes makes the buffer
+        # hold a whole result where it can, and a shorter interval lets the threads in at once.
         interval = sys.getswitchinterval()
         sys.setswitchinterval(min(interval, 0.0002))
         try:
