@@ -302,7 +302,8 @@ def test_bad_arguments() -> None:
 
 
 def test_a_build_draws_from_the_predicates_the_page_reads(tmp_path: Path) -> None:
-    """A build fills the graph it draws with viewer.READS only: the page is that of the whole graph."""
+    """A build draws from the pairs of viewer.READS only, with no rdflib graph: the page is that of
+    the whole graph."""
     from kg import pipeline
 
     built = pipeline.build([Path(__file__).resolve().parents[1] / "examples"], out=tmp_path, formats=("ttl",))

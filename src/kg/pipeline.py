@@ -155,7 +155,7 @@ def build(
             if html:
                 from kg import viewer
 
-                drawn = rdf.graph_of(result.merged, predicates=viewer.READS)  # not all: it is slow to fill
+                drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
                 files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
             rdf.write_all(files)
             result.written.extend(files)

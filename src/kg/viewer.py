@@ -24,7 +24,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -81,11 +81,20 @@ class _Model:
     edges: dict[EdgeKey, dict[int, Ranges]]  # -> evidence
 
 
-def render(graph: Graph, *, title: str | None = None, top: int | None = None, focus: str | None = None, depth: int = 1) -> str:
+def render(
+    graph: Graph | Mapping[Node, Sequence[tuple[Node, Node]]],
+    *,
+    title: str | None = None,
+    top: int | None = None,
+    focus: str | None = None,
+    depth: int = 1,
+) -> str:
     """The graph as one self-contained, offline HTML page.
 
     Args:
-        graph: a kg graph (entities, relations and their provenance, see docs/DESIGN.md).
+        graph: a kg graph (entities, relations and their provenance, see docs/DESIGN.md), or the
+            (subject, object) pairs of each predicate in :data:`READS` of one
+            (``rdf.by_predicate(triples, READS)``), which is much faster to make than a graph.
         title: the page heading; by default the title of its only document, else a generic one.
         top: draw only the ``top`` entities with the most relations.
         focus: draw only the neighbourhood of the entity with this label (or alias).
@@ -99,7 +108,10 @@ def render(graph: Graph, *, title: str | None = None, top: int | None = None, fo
     """
     if (top is not None and top < 0) or depth < 0:
         raise ValueError("top and depth must not be negative")
-    model = _read(graph)
+    if isinstance(graph, Graph):
+        model = _read(graph.subject_objects)
+    else:
+        model = _read(lambda p: graph.get(p, ()))
     keep = set(model.entities)
     if focus is not None:
         keep = _neighbourhood(model, focus, depth)
@@ -115,35 +127,42 @@ def render(graph: Graph, *, title: str | None = None, top: int | None = None, fo
 # --------------------------------------------------------------------------- reading the graph
 
 
-def _read(g: Graph) -> _Model:
-    v = _Values(g)
-    doc_iris = sorted(d for d in set(g.subjects(RDF.type, KG.Document)) if isinstance(d, URIRef))
+Pairs = Callable[[URIRef], Iterable[tuple[Node, Node]]]  # a predicate's (subject, object) pairs
+
+
+def _read(pairs: Pairs) -> _Model:
+    """What the page shows, read from the graph's pairs; in no order the source sets."""
+    v = _Values(pairs)
+    typed: dict[Node, list[Node]] = defaultdict(list)
+    for x, kind in pairs(RDF.type):
+        typed[kind].append(x)
+    doc_iris = sorted(d for d in set(typed[KG.Document]) if isinstance(d, URIRef))
     doc_index = {d: i for i, d in enumerate(doc_iris)}
     docs = [{"title": v.text(d, DCTERMS.title) or _tail(d), "date": v.text(d, DCTERMS.date),
              "id": v.text(d, DCTERMS.identifier)} for d in doc_iris]  # fmt: skip
     aliases, found_in = defaultdict(set), defaultdict(set)
-    for x, alias in g.subject_objects(SKOS.altLabel):
+    for x, alias in pairs(SKOS.altLabel):
         aliases[x].add(str(alias))
-    for x, d in g.subject_objects(PROV.wasDerivedFrom):
+    for x, d in pairs(PROV.wasDerivedFrom):
         if d in doc_index:
             found_in[x].add(doc_index[d])  # type: ignore[index]
     entities: dict[URIRef, _Entity] = {}
     for cls in ENTITY_CLASSES:  # an entity typed twice keeps the first class in this order
-        for iri in sorted(x for x in set(g.subjects(RDF.type, term(cls))) if isinstance(x, URIRef) and x not in entities):
+        for iri in sorted(x for x in set(typed[term(cls)]) if isinstance(x, URIRef) and x not in entities):
             label = v.text(iri, SKOS.prefLabel) or _tail(iri)
             entities[iri] = _Entity(iri, cls, label, sorted(aliases[iri] - {label}), set(found_in[iri]))
     edges: dict[EdgeKey, dict[int, Ranges]] = {}
     for prop in RELATIONS:
-        for subj, obj in g.subject_objects(term(prop)):
+        for subj, obj in sorted(pairs(term(prop)), key=lambda so: (str(so[0]), str(so[1]))):
             if isinstance(subj, URIRef) and isinstance(obj, URIRef) and subj in entities and obj in entities:
                 edges[(subj, prop, obj)] = {}
     # the mentions and assertions that cite a sentence: (entity or relation, node, sentence)
     cites: list[tuple[URIRef | EdgeKey, Node, URIRef]] = []
-    for m in g.subjects(RDF.type, KG.Mention):
+    for m in sorted(typed[KG.Mention], key=str):
         ent, sent = v.iri(m, _REFERSTO), v.iri(m, _INSENTENCE)
         if ent is not None and ent in entities and sent is not None:
             cites.append((ent, m, sent))
-    for a in g.subjects(RDF.type, KG.Assertion):
+    for a in sorted(typed[KG.Assertion], key=str):
         s, p, o, sent = (v.iri(a, q) for q in (RDF.subject, RDF.predicate, RDF.object, _INSENTENCE))
         prop = str(p).removeprefix(NS)
         if s is not None and o is not None and sent is not None and s in entities and o in entities and prop in RELATIONS:
@@ -170,13 +189,13 @@ class _Values:
     """One value per subject of each property, read in bulk (a lookup per node is slow in rdflib).
     Of several values, a Chinese or untagged one wins, then the smallest."""
 
-    def __init__(self, g: Graph) -> None:
-        self.g, self.cache = g, dict[URIRef, dict[Node, Node]]()
+    def __init__(self, pairs: Pairs) -> None:
+        self.pairs, self.cache = pairs, dict[URIRef, dict[Node, Node]]()
 
     def of(self, p: URIRef) -> dict[Node, Node]:
         if p not in self.cache:
             best: dict[Node, Node] = {}
-            for s, o in self.g.subject_objects(p):
+            for s, o in self.pairs(p):
                 if s not in best or _rank(o) < _rank(best[s]):
                     best[s] = o
             self.cache[p] = best
