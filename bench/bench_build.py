@@ -9,7 +9,10 @@ ids, texts unchanged, the cache off, so every copy is extracted again), in one r
   file to ``graph.ttl`` (reading, extraction, RDF, Turtle, the atomic write; no HTML viewer),
   with ``--jobs 1`` (one core) and each further ``--jobs`` value, and the speed-up over ``--jobs 1``;
 - the ratio ``kg build`` / ``jieba.lcut`` (the target is at least 1.0), and whether every
-  ``--jobs`` value wrote the same bytes.
+  ``--jobs`` value wrote the same bytes;
+- every round, and the ratios within each round with their median: the rounds interleave the
+  measurements, so a ratio within a round is spared the machine's slow and fast spells, which
+  the best of each measurement (the headline figures) is not.
 
 With ``--kills N``, it then starts ``python -m kg build`` N times into a folder holding a previous
 build, kills it (SIGKILL, or SIGTERM/SIGINT one time in four) at a random moment, and checks that
@@ -30,6 +33,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -231,10 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, values in rounds.items():
             print(f"  rounds {name:6s} " + " ".join(f"{v:.2f}" for v in values) + " s")
         per_round = [j / k for j, k in zip(rounds["jieba"], rounds["jobs1"], strict=True)]
-        print("  ratio kg build / jieba.lcut per round: " + " ".join(f"{r:.2f}" for r in per_round))
+        print("  ratio kg build / jieba.lcut per round: " + " ".join(f"{r:.2f}" for r in per_round)
+              + f"  (median {statistics.median(per_round):.2f})")
         for jobs in jobs_list[1:]:
             ups = [a / b for a, b in zip(rounds["jobs1"], rounds[f"jobs{jobs}"], strict=True)]
-            print(f"  --jobs {jobs} over --jobs 1 per round: " + " ".join(f"x{u:.2f}" for u in ups))
+            print(f"  --jobs {jobs} over --jobs 1 per round: " + " ".join(f"x{u:.2f}" for u in ups)
+                  + f"  (median x{statistics.median(ups):.2f})")
         for jobs in jobs_list[1:]:
             tries = [work_scaling(docs, jobs) for _ in range(2)]
             ceilings = " ".join(f"x{alone / together:.2f}" for alone, together in tries)
