@@ -20,12 +20,11 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
@@ -322,15 +321,30 @@ def graph_of(triples: Triples) -> Graph:
 def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, list[tuple[Node, Node]]]:
     """The (subject, object) pairs of each of ``predicates`` in ``triples``, as rdflib terms, in
     the order of the sorted triples: what a reader of a few properties needs, without a store."""
-    out: dict[Node, list[tuple[Node, Node]]] = {URIRef(p): [] for p in predicates}
-    for s, p, o in _rdflib_triples(triples, predicates):
-        out[p].append((s, o))
-    return out
+    import pyoxigraph as ox
+
+    pairs: dict[object, list[tuple[Node, Node]]] = {ox.NamedNode(p): [] for p in predicates}
+    if triples.entries:
+        term = _rdflib_terms()
+        for t in ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE):
+            found = pairs.get(t.predicate)
+            if found is not None:
+                found.append((term(t.subject), term(t.object)))
+    return {URIRef(p.value): found for p, found in pairs.items()}  # type: ignore[attr-defined]
 
 
-def _rdflib_triples(triples: Triples, predicates: Collection[str] | None = None) -> Iterator[tuple[Node, Node, Node]]:
-    """``triples`` (only those with one of ``predicates``, when given) as rdflib terms, each
-    term made once; pyoxigraph parses the Turtle."""
+def _rdflib_triples(triples: Triples) -> Iterator[tuple[Node, Node, Node]]:
+    """``triples`` as rdflib terms, each term made once; pyoxigraph parses the Turtle."""
+    import pyoxigraph as ox
+
+    if triples.entries:
+        term = _rdflib_terms()
+        for t in ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE):
+            yield term(t.subject), term(t.predicate), term(t.object)
+
+
+def _rdflib_terms() -> Callable[[object], Node]:
+    """A maker of rdflib terms from pyoxigraph's, each made once."""
     import pyoxigraph as ox
 
     terms: dict[object, Node] = {}
@@ -348,14 +362,7 @@ def _rdflib_triples(triples: Triples, predicates: Collection[str] | None = None)
             terms[t] = got
         return got
 
-    if not triples.entries:
-        return
-    parsed: Iterable[Any] = ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE)
-    if predicates is not None:
-        wanted = {ox.NamedNode(p) for p in predicates}
-        parsed = (t for t in parsed if t.predicate in wanted)
-    for t in parsed:
-        yield term(t.subject), term(t.predicate), term(t.object)
+    return term
 
 
 _STRING = str(XSD.string)
