@@ -371,6 +371,7 @@ def slug(name: str) -> str:
 def find_furniture(text: str) -> tuple[tuple[int, int], ...]:
     """Character ranges of page furniture: whole lines, or inline bylines, per the rule data."""
     rules = resources.furniture_rules()
+    may_match = resources.may_match
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
@@ -378,12 +379,12 @@ def find_furniture(text: str) -> tuple[tuple[int, int], ...]:
         stripped = line.strip()
         if stripped and (
             rules.line_start.match(stripped)
-            or any(r.search(stripped) for r, needs in rules.line_any if not needs or any(w in stripped for w in needs))
+            or any(r.search(stripped) for r, needs in rules.line_any if may_match(needs, stripped))
         ):
             spans.append((pos, end))
         else:
             for r, needs in rules.inline:
-                if not needs or any(w in line for w in needs):
+                if may_match(needs, line):
                     spans.extend((pos + m.start(), pos + m.end()) for m in r.finditer(line))
         pos = end + 1
     tail = rules.tail_start.search(text)

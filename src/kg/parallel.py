@@ -277,7 +277,7 @@ def _widen_pipes(pool: Any) -> None:
         import fcntl
 
         for queue in (pool._outqueue, pool._inqueue):
-            fcntl.fcntl(queue._reader.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            fcntl.fcntl(queue._reader.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)  # Linux only: elsewhere no such name
     except (ImportError, AttributeError, OSError):
         pass
 
@@ -423,8 +423,8 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
-def _make(cls: Callable[..., Any], values: list[Any]) -> Any:
-    return cls(*(_tuples(v) for v in values))
+def _make(cls: Callable[..., Any], fields: list[Any]) -> Any:
+    return cls(*(_tuples(v) for v in fields))
 
 
 def _graph_from_json(doc: Document, data: dict[str, Any]) -> DocumentGraph:

@@ -95,11 +95,6 @@ class BuildResult:
         return self._graph
 
     @property
-    def lines(self) -> list[str]:
-        """The triples as sorted N-Triples lines."""
-        return self.merged.lines()
-
-    @property
     def triples(self) -> int:
         return self.merged.count()
 

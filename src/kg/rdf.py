@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
@@ -85,9 +86,14 @@ def _kg(local: str) -> str:
 
 
 @cache
+def _two_places(x: float) -> Decimal:
+    return Decimal(str(round(x, 2)))
+
+
+@cache
 def _decimal(x: float) -> str:
     """``x`` to two places, as Turtle writes it: bare (``0.9``), or else as a typed literal."""
-    value = str(Decimal(str(round(x, 2))))
+    value = str(_two_places(x))
     return value if _DECIMAL.fullmatch(value) else f'"{value}"^^{_DEC}'
 
 
@@ -207,7 +213,7 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
         for a in e.aliases:
             add(f"{ei} {_ALT} {_zh(a)} .")
         add(f"{ei} {_DERIVED} {d} .")
-        conf = Decimal(str(round(e.confidence, 2)))
+        conf = _two_places(e.confidence)
         if ei not in out.confidence or conf > Decimal(out.confidence[ei]):
             out.confidence[ei] = str(conf)
         for m in e.mentions:
@@ -324,23 +330,26 @@ def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, li
     import pyoxigraph as ox
 
     pairs: dict[object, list[tuple[Node, Node]]] = {ox.NamedNode(p): [] for p in predicates}
-    if triples.entries:
-        term = _rdflib_terms()
-        for t in ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE):
-            found = pairs.get(t.predicate)
-            if found is not None:
-                found.append((term(t.subject), term(t.object)))
+    term = _rdflib_terms()
+    for t in _parsed(triples):
+        found = pairs.get(t.predicate)
+        if found is not None:
+            found.append((term(t.subject), term(t.object)))
     return {URIRef(p.value): found for p, found in pairs.items()}  # type: ignore[attr-defined]
 
 
 def _rdflib_triples(triples: Triples) -> Iterator[tuple[Node, Node, Node]]:
-    """``triples`` as rdflib terms, each term made once; pyoxigraph parses the Turtle."""
+    """``triples`` as rdflib terms, each term made once."""
+    term = _rdflib_terms()
+    for t in _parsed(triples):
+        yield term(t.subject), term(t.predicate), term(t.object)
+
+
+def _parsed(triples: Triples) -> Iterable[Any]:
+    """``triples`` as pyoxigraph triples: it parses their Turtle faster than rdflib would."""
     import pyoxigraph as ox
 
-    if triples.entries:
-        term = _rdflib_terms()
-        for t in ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE):
-            yield term(t.subject), term(t.predicate), term(t.object)
+    return ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE) if triples.entries else ()
 
 
 def _rdflib_terms() -> Callable[[object], Node]:
@@ -402,8 +411,7 @@ def encode(triples: Triples, fmt: str) -> bytes:
     if fmt == "jsonld":
         import pyoxigraph as ox
 
-        parsed = ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE)
-        return bytes(ox.serialize(parsed, format=ox.RdfFormat.JSON_LD) or b"")
+        return bytes(ox.serialize(_parsed(triples), format=ox.RdfFormat.JSON_LD) or b"")
     raise ValueError(f"unknown format {fmt!r}")
 
 

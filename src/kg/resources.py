@@ -231,6 +231,12 @@ def required_words(regex: re.Pattern[str]) -> frozenset[str]:
     return frozenset(w for w in words if not any(v != w and v in w for v in words))  # 党的十九大 holds 十九大
 
 
+def may_match(needs: frozenset[str], text: str) -> bool:
+    """``text`` holds one of ``needs`` (a rule's :func:`required_words`), or the rule needs none:
+    only then can the rule match in it."""
+    return not needs or any(w in text for w in needs)
+
+
 def anchored(regex: re.Pattern[str]) -> bool:
     """``regex`` can match only at the start of a string (it begins with ``^`` or ``\\A``, outside
     any alternation, and is not MULTILINE): ``match`` finds what ``search`` would."""
