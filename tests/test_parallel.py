@@ -67,6 +67,43 @@ def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
     assert [i for b in batches for i in b] == list(range(len(docs)))
 
 
+def test_guided_batches_shrink_as_the_work_runs_out() -> None:
+    """Both ends are taken, each document once; batches start at BATCH_CHARS and end near
+    LAST_BATCH_CHARS, so no process is left with a long batch when the others are done."""
+    from kg.model import Document
+
+    docs = [Document(id=str(i), text="字" * (50 + i % 7 * 30)) for i in range(2000)]
+    left = parallel.Guided(docs, range(len(docs)), jobs=2)
+    sizes, taken = [], []
+    front = True
+    while left:
+        batch = left.take(front=front)
+        assert batch == sorted(batch)
+        taken += batch
+        sizes.append(sum(len(docs[i].text) for i in batch))
+        front = not front
+    assert sorted(taken) == list(range(len(docs)))
+    longest = max(len(d.text) for d in docs)
+    assert parallel.BATCH_CHARS <= sizes[0] < parallel.BATCH_CHARS + longest
+    assert all(a + longest >= b for a, b in zip(sizes, sizes[1:], strict=False))  # never larger (but for one document)
+    assert all(s < parallel.LAST_BATCH_CHARS + longest for s in sizes[-6:-1])
+
+
+def test_a_workers_graphs_are_unpickled_only_when_asked_for(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unpacked = []
+    unpack = parallel.Packed.unpack
+    monkeypatch.setattr(parallel.Packed, "unpack", lambda self: unpacked.append(1) or unpack(self))
+    result = pipeline.build([corpus], out=tmp_path, html=False, cache=False, jobs=2)
+    serial = pipeline.build([corpus], html=False, cache=False)
+    assert unpacked == [] and len(result.documents) == len(serial.documents)
+    assert list(result.documents) == list(serial.documents)
+    n = len(unpacked)
+    assert 0 < n < len(serial.documents)  # the worker's, not this process's
+    assert result.documents[::-1] == serial.documents[::-1] and len(unpacked) == n  # each unpickled once
+
+
 def test_what_a_worker_sends_back_unpickles_as_it_was(corpus: Path) -> None:
     """The records pickle as calls with their fields' values (model._pickled_as_call)."""
     import pickle
@@ -74,7 +111,7 @@ def test_what_a_worker_sends_back_unpickles_as_it_was(corpus: Path) -> None:
     from kg import ingest
 
     docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
-    outcomes = parallel.work(parallel.Settings(), docs, strip_text=True)
+    outcomes = parallel.work(parallel.Settings(), docs)
     assert sum(len(e.mentions) for dg, _ in outcomes for e in dg.entities) > 20
     back = pickle.loads(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == outcomes
@@ -95,19 +132,20 @@ def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool
     import dataclasses
 
     read = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
-    # more single-document batches than the workers queue (4 each), so this process takes some
+    # more batches than the workers queue (4 each), so this process takes some
     docs = [dataclasses.replace(d, id=f"{d.id}-{k}") for k in range(3) for d in read]
-    batches = [[i] for i in range(len(docs))]
     settings = parallel.Settings.make()
     with parallel.Workers(2, settings) as workers:
-        done = list(workers.share(settings, docs, batches))
+        done = list(workers.share(settings, docs, range(len(docs))))
     assert sorted(i for b, _ in done for i in b) == list(range(len(docs)))
-    by_worker = {i for b, outcomes in done for i, (dg, _) in zip(b, outcomes, strict=True) if not dg.document.text}
-    assert by_worker and len(by_worker) < len(docs)  # a worker leaves the text out; this process keeps it
+    by_worker = {i for b, outcomes in done for i, (dg, _) in zip(b, outcomes, strict=True) if isinstance(dg, parallel.Packed)}
+    assert by_worker and len(by_worker) < len(docs)  # a worker's graphs come packed, this process's not
     serial = parallel.work(settings, docs)
     for b, outcomes in done:
-        for i, (_, triples) in zip(b, outcomes, strict=True):
+        for i, (dg, triples) in zip(b, outcomes, strict=True):
             assert triples == serial[i][1]
+            if isinstance(dg, parallel.Packed):
+                assert parallel.Packed(dg.data, docs[i]).unpack() == serial[i][0]
 
 
 def test_cli_jobs_and_no_cache(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Per-document work, done here, in worker processes or on a Dask cluster, or taken from the cache.
 
-Each document is extracted on its own (:func:`work`: Document -> DocumentGraph and its N-Triples
-lines), so the work can be spread over processes (``jobs``), over a ``dask.distributed`` cluster
+Each document is extracted on its own (:func:`work`: Document -> DocumentGraph and its triples),
+so the work can be spread over processes (``jobs``), over a ``dask.distributed`` cluster
 (``scheduler``), or skipped where a previous build left the result in the output folder's cache.
 Results always come back in input order, so the graph does not depend on how it was made.
 """
@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import sys
 import time
 from collections import deque
@@ -28,9 +29,10 @@ from kg.resolve import DEFAULT_BASE
 if TYPE_CHECKING:
     from kg.pipeline import Extractor
 
-Outcome = tuple[DocumentGraph, rdf.DocumentTriples]
+Outcome = tuple["DocumentGraph | Packed", rdf.DocumentTriples]
 CACHE_DIR = ".kg-cache"
-BATCH_CHARS = 20_000  # documents are sent to workers in batches of about this many characters (~0.1 s of work)
+BATCH_CHARS = 20_000  # documents are sent to workers in batches of about this many characters (~0.05 s of work)
+LAST_BATCH_CHARS = 500  # ... and in smaller ones as the work runs out, down to this (Guided)
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,64 @@ def _extractor(settings: Settings) -> Extractor:
     return Extractor.create(lexicon_files=paths, base=settings.base)
 
 
-def work(settings: Settings, docs: Sequence[Document], strip_text: bool = False) -> list[Outcome]:
-    """Extract ``docs`` and make their triples. With ``strip_text`` the documents' texts are left out of
-    the result (the caller has them), which halves what a worker sends back."""
+def work(settings: Settings, docs: Sequence[Document], pack: bool = False) -> list[Outcome]:
+    """Extract ``docs`` and make their triples. With ``pack``, each graph comes back as it is sent
+    between processes (:class:`Packed`)."""
     ex = _extractor(settings)
-    out = []
+    out: list[Outcome] = []
     for doc in docs:
         dg = ex.extract(doc, min_confidence=settings.min_confidence)
         triples = rdf.document_triples(dg, base=settings.base)
-        if strip_text:
-            dg = dataclasses.replace(dg, document=dataclasses.replace(doc, text=""))
-        out.append((dg, triples))
+        out.append((Packed.of(dg) if pack else dg, triples))
     return out
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A document's graph as a worker sends it: pickled, without the document's text (the receiver
+    has the document and puts it back). Unpickling the graphs took half the time of receiving
+    results, and a build that writes only RDF never reads them, so this process unpickles one only
+    when it is asked for (:meth:`unpack`)."""
+
+    data: bytes
+    document: Document | None = None
+
+    @classmethod
+    def of(cls, dg: DocumentGraph) -> Packed:
+        bare = dataclasses.replace(dg, document=dataclasses.replace(dg.document, text=""))
+        return cls(pickle.dumps(bare, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def unpack(self) -> DocumentGraph:
+        dg: DocumentGraph = pickle.loads(self.data)
+        return dataclasses.replace(dg, document=self.document) if self.document is not None else dg
+
+
+def unpacked(graph: DocumentGraph | Packed) -> DocumentGraph:
+    return graph.unpack() if isinstance(graph, Packed) else graph
+
+
+class Graphs(Sequence[DocumentGraph]):
+    """The documents' graphs, in input order, each unpacked on first use."""
+
+    def __init__(self, graphs: Iterable[DocumentGraph | Packed] = ()) -> None:
+        self._graphs = list(graphs)
+
+    def __len__(self) -> int:
+        return len(self._graphs)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        graph = self._graphs[i]
+        if isinstance(graph, Packed):
+            graph = self._graphs[i] = graph.unpack()
+        return graph
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Graphs({len(self)} documents)"
 
 
 class SchedulerError(RuntimeError):
@@ -128,6 +176,30 @@ def _batches(docs: Sequence[Document], indices: Iterable[int], limit: int = BATC
         batches[-1].append(i)
         size += len(docs[i].text)
     return [b for b in batches if b]
+
+
+class Guided:
+    """The documents ``todo`` (indices into ``docs``) in batches for ``jobs`` processes, taken from
+    either end: of BATCH_CHARS characters while much is left, then smaller, down to
+    LAST_BATCH_CHARS, so that the processes finish their last batches at about the same time."""
+
+    def __init__(self, docs: Sequence[Document], todo: Iterable[int], jobs: int) -> None:
+        self._docs = docs
+        self._left = deque(todo)
+        self._chars = sum(len(docs[i].text) for i in self._left)
+        self._jobs = max(1, jobs)
+
+    def __bool__(self) -> bool:
+        return bool(self._left)
+
+    def take(self, *, front: bool) -> list[int]:
+        limit = max(LAST_BATCH_CHARS, min(BATCH_CHARS, self._chars // (4 * self._jobs)))
+        batch, size = [], 0
+        while self._left and size < limit:
+            batch.append(self._left.popleft() if front else self._left.pop())
+            size += len(self._docs[batch[-1]].text)
+        self._chars -= size
+        return batch if front else batch[::-1]
 
 
 def run(
@@ -158,18 +230,16 @@ def run(
             results[i] = hit
     with Progress(len(docs), enabled=progress) as bar:
         bar.advance([docs[i] for i, r in enumerate(results) if r is not None])
-        jobs = workers.jobs if workers else 1
-        batches = _batches(docs, todo, batch_size([docs[i] for i in todo], 8 if scheduler else jobs))
         if scheduler:
-            done = _run_dask(scheduler, settings, docs, batches)
-        elif workers and jobs > 1 and len(batches) > 1:
-            done = workers.share(settings, docs, batches)
+            done = _run_dask(scheduler, settings, docs, _batches(docs, todo, batch_size([docs[i] for i in todo], 8)))
+        elif workers and workers.jobs > 1 and len(todo) > 1:
+            done = workers.share(settings, docs, todo)
         else:
-            done = ((b, work(settings, [docs[i] for i in b])) for b in batches)
+            done = ((b, work(settings, [docs[i] for i in b])) for b in _batches(docs, todo))
         for batch, outcomes in done:
             for i, (dg, triples) in zip(batch, outcomes, strict=True):
-                if not dg.document.text:  # a worker left the text out: put the document back
-                    dg = dataclasses.replace(dg, document=docs[i])
+                if isinstance(dg, Packed):  # a worker left the text out: put the document back
+                    dg = Packed(dg.data, docs[i])
                 results[i] = (dg, triples)
                 if store:
                     store.put(docs[i], (dg, triples))
@@ -216,12 +286,15 @@ class Workers:
             self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
         _widen_pipes(self._pool)
 
-    def share(self, settings: Settings, docs: Sequence[Document], batches: list[list[int]]) -> Done:
-        """The batches' outcomes, worked on by the workers and by this process, as each is done.
+    def share(self, settings: Settings, docs: Sequence[Document], todo: Sequence[int]) -> Done:
+        """The outcomes of the documents ``todo`` (indices into ``docs``), in batches, worked on by the
+        workers and by this process, each batch as it is done.
 
         The workers take batches from the front (a few queued each, so none waits); this process
         takes one from the back whenever it is free, so no process sits idle while work is left,
-        and what this process does is never sent between processes.
+        and what this process does is never sent between processes. Batches get smaller as the
+        work runs out (guided scheduling): when nothing is left to take, this process waits for
+        what the workers have queued, and that is then little.
         """
         if self._pool is None:
             self._start(settings)
@@ -233,22 +306,22 @@ class Workers:
         interval = sys.getswitchinterval()
         sys.setswitchinterval(min(interval, 0.0002))
         try:
-            yield from self._share(settings, docs, batches)
+            yield from self._share(settings, docs, todo)
         finally:
             sys.setswitchinterval(interval)
 
-    def _share(self, settings: Settings, docs: Sequence[Document], batches: list[list[int]]) -> Done:
-        todo = deque(batches)
+    def _share(self, settings: Settings, docs: Sequence[Document], todo: Sequence[int]) -> Done:
+        left = Guided(docs, todo, self.jobs)
         sent: deque[tuple[list[int], Any]] = deque()
-        while todo or sent:
-            while todo and len(sent) < 4 * (self.jobs - 1):
-                b = todo.popleft()
+        while left or sent:
+            while left and len(sent) < 4 * (self.jobs - 1):
+                b = left.take(front=True)
                 sent.append((b, self._pool.apply_async(work, (settings, [docs[i] for i in b], True))))
             while sent and sent[0][1].ready():
                 b, res = sent.popleft()
                 yield b, res.get()
-            if todo:
-                b = todo.pop()
+            if left:
+                b = left.take(front=False)
                 yield b, work(settings, [docs[i] for i in b])
             elif sent:
                 b, res = sent.popleft()
@@ -379,7 +452,7 @@ class Cache:
     def put(self, doc: Document, outcome: Outcome) -> None:
         dg, triples = outcome
         data = {
-            "graph": _graph_to_json(dg),
+            "graph": _graph_to_json(unpacked(dg)),
             "document": triples.document,
             "entries": [e.decode() for e in triples.entries],
             "confidence": triples.confidence,

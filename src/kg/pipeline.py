@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +80,7 @@ class BuildResult:
     """What a build made: its triples, documents, skipped inputs, files."""
 
     merged: rdf.Triples = field(default_factory=rdf.Triples)
-    documents: list[DocumentGraph] = field(default_factory=list)
+    documents: Sequence[DocumentGraph] = field(default_factory=list)  # each made on first use (parallel.Graphs)
     errors: list[ingest.InputError] = field(default_factory=list)
     notes: list[ingest.InputError] = field(default_factory=list)  # inputs read with a remark (not skipped)
     written: list[Path] = field(default_factory=list)
@@ -143,7 +143,7 @@ def build(
             store = parallel.Cache(out / parallel.CACHE_DIR, settings) if (out is not None and cache) else None
             outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
         result.reused = store.hits if store else 0
-        result.documents = [dg for dg, _ in outcomes]
+        result.documents = parallel.Graphs(dg for dg, _ in outcomes)
         result.merged = rdf.merge(t for _, t in outcomes)
         if out is not None and docs:
             files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
