@@ -89,7 +89,7 @@ def test_guided_batches_shrink_as_the_work_runs_out() -> None:
     assert all(s < parallel.LAST_BATCH_CHARS + longest for s in sizes[-6:-1])
 
 
-def test_a_workers_graphs_are_unpickled_only_when_asked_for(
+def test_a_workers_graphs_are_unpacked_only_when_asked_for(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     unpacked = []
@@ -101,7 +101,7 @@ def test_a_workers_graphs_are_unpickled_only_when_asked_for(
     assert list(result.documents) == list(serial.documents)
     n = len(unpacked)
     assert 0 < n < len(serial.documents)  # the worker's, not this process's
-    assert result.documents[::-1] == serial.documents[::-1] and len(unpacked) == n  # each unpickled once
+    assert result.documents[::-1] == serial.documents[::-1] and len(unpacked) == n  # each unpacked once
 
 
 def test_what_a_worker_sends_back_unpickles_as_it_was(corpus: Path) -> None:
@@ -265,9 +265,22 @@ def test_a_damaged_cache_entry_is_extracted_again(tmp_path: Path) -> None:
     pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False)
     before = (out / "graph.nt").read_bytes()
     (entry,) = (out / parallel.CACHE_DIR).iterdir()
-    entry.write_text(json.dumps({"graph": {"entities": [[1]]}}), "utf-8")
-    again = pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False)
-    assert again.reused == 0 and (out / "graph.nt").read_bytes() == before
+    good = entry.read_bytes()
+    head, graph, entries = good.split(b"\n", 2)
+    damaged = [
+        json.dumps({"graph": {"entities": [[1]]}}).encode(),  # not an entry at all
+        good[: len(good) // 2],  # cut short
+        head + b"\n" + graph.replace("巾帼建功".encode(), "巾帼建工".encode()) + b"\n" + entries,  # a changed label
+        head + b"\n" + graph + b"\n" + entries.replace(b"\0", b"", 1),  # two entries run together
+    ]
+    for data in damaged:
+        assert data != good
+        entry.write_bytes(data)
+        again = pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False)
+        assert again.reused == 0 and (out / "graph.nt").read_bytes() == before
+        assert "巾帼建功" in {e.label for e in again.documents[0].entities}
+    assert entry.read_bytes() == good  # written again
+    assert pipeline.build([tmp_path / "a.txt"], out=out, formats=("nt",), html=False).reused == 1
 
 
 def test_records_moved_in_a_jsonl_file_are_reused(tmp_path: Path) -> None:

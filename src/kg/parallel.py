@@ -12,9 +12,9 @@ import dataclasses
 import hashlib
 import json
 import os
-import pickle
 import sys
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -110,26 +110,54 @@ def work(settings: Settings, docs: Sequence[Document], pack: bool = False) -> li
 
 @dataclass(frozen=True)
 class Packed:
-    """A document's graph as a worker sends it: pickled, without the document's text (the receiver
-    has the document and puts it back). Unpickling the graphs took half the time of receiving
-    results, and a build that writes only RDF never reads them, so this process unpickles one only
-    when it is asked for (:meth:`unpack`)."""
+    """A document's graph as JSON, the form the cache keeps it in, without the document (the
+    receiver has it and puts it back). Workers send graphs packed and the cache reads them packed;
+    the records are made only when asked for (:meth:`unpack`): making them took half the time of
+    receiving a result, and a build that writes only RDF never reads them."""
 
     data: bytes
     document: Document | None = None
 
     @classmethod
     def of(cls, dg: DocumentGraph) -> Packed:
-        bare = dataclasses.replace(dg, document=dataclasses.replace(dg.document, text=""))
-        return cls(pickle.dumps(bare, protocol=pickle.HIGHEST_PROTOCOL))
+        text = json.dumps(_graph_to_json(dg), ensure_ascii=False, separators=(",", ":"))
+        return cls(text.encode("utf-8", "surrogatepass"))
 
     def unpack(self) -> DocumentGraph:
-        dg: DocumentGraph = pickle.loads(self.data)
-        return dataclasses.replace(dg, document=self.document) if self.document is not None else dg
+        if self.document is None:
+            raise ValueError("a packed graph is unpacked with its document put back")
+        return _graph_from_json(self.document, json.loads(self.data.decode("utf-8", "surrogatepass")))
 
 
-def unpacked(graph: DocumentGraph | Packed) -> DocumentGraph:
-    return graph.unpack() if isinstance(graph, Packed) else graph
+def _graph_to_json(dg: DocumentGraph) -> dict[str, Any]:
+    return {
+        "sentences": [values(s) for s in dg.sentences],
+        "entities": [[e.iri, e.cls, e.label, e.aliases, [values(m) for m in e.mentions], e.confidence] for e in dg.entities],
+        "relations": [values(r) for r in dg.relations],
+        "focus": list(dg.focus),
+    }
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _make(cls: Callable[..., Any], fields: list[Any]) -> Any:
+    return cls(*(_tuples(v) for v in fields))
+
+
+def _graph_from_json(doc: Document, data: dict[str, Any]) -> DocumentGraph:
+    entities = [
+        Entity(iri, cls, label, tuple(aliases), tuple(_make(Mention, m) for m in mentions), confidence)
+        for iri, cls, label, aliases, mentions, confidence in data["entities"]
+    ]
+    return DocumentGraph(
+        document=doc,
+        sentences=tuple(_make(Sentence, s) for s in data["sentences"]),
+        entities=tuple(entities),
+        relations=tuple(_make(Relation, r) for r in data["relations"]),
+        focus=tuple(data["focus"]),
+    )
 
 
 class Graphs(Sequence[DocumentGraph]):
@@ -238,7 +266,7 @@ def run(
             done = ((b, work(settings, [docs[i] for i in b])) for b in _batches(docs, todo))
         for batch, outcomes in done:
             for i, (dg, triples) in zip(batch, outcomes, strict=True):
-                if isinstance(dg, Packed):  # a worker left the text out: put the document back
+                if isinstance(dg, Packed):  # from a worker: put the document back
                     dg = Packed(dg.data, docs[i])
                 results[i] = (dg, triples)
                 if store:
@@ -420,7 +448,7 @@ class Progress:
 
 
 class Cache:
-    """Results of earlier builds, one JSON file per document, keyed by a hash of the document and settings."""
+    """Results of earlier builds, one file per document, keyed by a hash of the document and settings."""
 
     def __init__(self, folder: Path, settings: Settings) -> None:
         """Args:
@@ -431,44 +459,51 @@ class Cache:
         self.prefix = settings.fingerprint()
         self.hits = 0
         self.misses = 0
+        self._keys: dict[Document, str] = {}
 
     def key(self, doc: Document) -> str:
         """The document's content and metadata, hashed (not its path: a JSON Lines record may move)."""
-        data = json.dumps(dataclasses.astuple(dataclasses.replace(doc, path="")), ensure_ascii=False)
-        return hashlib.sha256(f"{self.prefix}\0{data}".encode("utf-8", "surrogatepass")).hexdigest()
+        if doc not in self._keys:
+            data = json.dumps(values(dataclasses.replace(doc, path="")), ensure_ascii=False)
+            self._keys[doc] = hashlib.sha256(f"{self.prefix}\0{data}".encode("utf-8", "surrogatepass")).hexdigest()
+        return self._keys[doc]
 
     def get(self, doc: Document) -> Outcome | None:
-        path = self.folder / f"{self.key(doc)}.json"
+        path = self.folder / f"{self.key(doc)}.entry"
         try:
-            data = json.loads(path.read_text("utf-8"))
-            dg = _graph_from_json(doc, data["graph"])
-            triples = rdf.DocumentTriples(data["document"], [e.encode() for e in data["entries"]], data["confidence"])
+            head, body = path.read_bytes().split(b"\n", 1)
+            meta = json.loads(head)
+            if meta["check"] != zlib.crc32(body):
+                raise ValueError("damaged")
+            graph, entries = body.split(b"\n", 1)
+            triples = rdf.DocumentTriples(meta["document"], entries.split(b"\0") if entries else [], meta["confidence"])
         except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
             self.misses += 1
             return None
         self.hits += 1
-        return dg, triples
+        return Packed(graph, doc), triples
 
     def put(self, doc: Document, outcome: Outcome) -> None:
+        """Store ``outcome`` as a JSON line with the document's IRI, the confidences and a checksum of
+        the rest, a JSON line with the graph (:class:`Packed`), and the triples' entries as they are,
+        split by NUL (which they never hold: RDF escapes controls), so neither is encoded again."""
         dg, triples = outcome
-        data = {
-            "graph": _graph_to_json(unpacked(dg)),
-            "document": triples.document,
-            "entries": [e.decode() for e in triples.entries],
-            "confidence": triples.confidence,
-        }
-        path = self.folder / f"{self.key(doc)}.json"
+        graph = dg if isinstance(dg, Packed) else Packed.of(dg)
+        body = graph.data + b"\n" + b"\0".join(triples.entries)
+        head = {"document": triples.document, "confidence": triples.confidence, "check": zlib.crc32(body)}
+        data = json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n" + body
+        path = self.folder / f"{self.key(doc)}.entry"
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8", errors="surrogatepass")
+            tmp.write_bytes(data)
             os.replace(tmp, path)
         except OSError:  # a cache that cannot be written only costs time
             tmp.unlink(missing_ok=True)
 
     def keep_only(self, docs: Iterable[Document]) -> None:
         """Remove entries that no document of this build uses, and temporary files of killed builds."""
-        keep = {f"{self.key(d)}.json" for d in docs}
+        keep = {f"{self.key(d)}.entry" for d in docs}
         if self.folder.is_dir():
             for p in self.folder.iterdir():
                 if p.name not in keep:
@@ -481,34 +516,3 @@ def clean_stale(folder: Path) -> None:
     if cache_dir.is_dir():
         for p in cache_dir.glob(".*.tmp"):
             p.unlink(missing_ok=True)
-
-
-def _graph_to_json(dg: DocumentGraph) -> dict[str, Any]:
-    return {
-        "sentences": [values(s) for s in dg.sentences],
-        "entities": [[e.iri, e.cls, e.label, e.aliases, [values(m) for m in e.mentions], e.confidence] for e in dg.entities],
-        "relations": [values(r) for r in dg.relations],
-        "focus": list(dg.focus),
-    }
-
-
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
-def _make(cls: Callable[..., Any], fields: list[Any]) -> Any:
-    return cls(*(_tuples(v) for v in fields))
-
-
-def _graph_from_json(doc: Document, data: dict[str, Any]) -> DocumentGraph:
-    entities = [
-        Entity(iri, cls, label, tuple(aliases), tuple(_make(Mention, m) for m in mentions), confidence)
-        for iri, cls, label, aliases, mentions, confidence in data["entities"]
-    ]
-    return DocumentGraph(
-        document=doc,
-        sentences=tuple(_make(Sentence, s) for s in data["sentences"]),
-        entities=tuple(entities),
-        relations=tuple(_make(Relation, r) for r in data["relations"]),
-        focus=tuple(data["focus"]),
-    )
