@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,39 @@ def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool
             assert triples == serial[i][1]
             if isinstance(dg, parallel.Packed):
                 assert parallel.Packed(dg.data, docs[i]).unpack() == serial[i][0]
+
+
+def test_the_workers_start_while_the_inputs_are_read(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading slow inputs (PDFs, say) and extracting overlap: a worker's results come back before
+    the last document is read, and every document is done once, as in a serial build."""
+    import time
+
+    from kg import ingest
+
+    read = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    monkeypatch.setattr(parallel, "BATCH_CHARS", min(len(d.text) for d in read))  # a document fills a batch
+    docs: list[ingest.Document] = []
+    events: list[str] = []
+
+    def reading() -> Iterator[int]:
+        for doc in read:
+            time.sleep(0.05)
+            docs.append(doc)
+            yield len(docs) - 1
+        events.append("all read")
+
+    settings = parallel.Settings.make()
+    with parallel.Workers(2, settings) as workers:
+        done = []
+        for b, outcomes in workers.share(settings, docs, reading()):
+            done.append((b, outcomes))
+            events += ["worker" if isinstance(dg, parallel.Packed) else "here" for dg, _ in outcomes]
+    assert "worker" in events[: events.index("all read")]
+    serial = parallel.work(settings, read)
+    assert sorted(i for b, _ in done for i in b) == list(range(len(read)))
+    for b, outcomes in done:
+        for i, (_, triples) in zip(b, outcomes, strict=True):
+            assert triples == serial[i][1]
 
 
 def test_cli_jobs_and_no_cache(corpus: Path, serial: dict[str, bytes], tmp_path: Path) -> None:

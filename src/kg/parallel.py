@@ -207,31 +207,39 @@ def _batches(docs: Sequence[Document], indices: Iterable[int], limit: int = BATC
 
 
 class Guided:
-    """The documents ``todo`` (indices into ``docs``) in batches for ``jobs`` processes, taken from
-    either end: of BATCH_CHARS characters while much is left, then smaller, down to
-    LAST_BATCH_CHARS, so that the processes finish their last batches at about the same time."""
+    """Documents (indices into ``docs``) in batches for ``jobs`` processes, taken from either end:
+    of BATCH_CHARS characters while much is left, then smaller, down to LAST_BATCH_CHARS, so that
+    the processes finish their last batches at about the same time."""
 
     def __init__(self, docs: Sequence[Document], todo: Iterable[int], jobs: int) -> None:
         self._docs = docs
-        self._left = deque(todo)
-        self._chars = sum(len(docs[i].text) for i in self._left)
+        self._left: deque[int] = deque()
+        self.chars = 0  # in the documents left
         self._jobs = max(1, jobs)
+        for i in todo:
+            self.add(i)
+
+    def add(self, i: int) -> None:
+        self._left.append(i)
+        self.chars += len(self._docs[i].text)
 
     def __bool__(self) -> bool:
         return bool(self._left)
 
-    def take(self, *, front: bool) -> list[int]:
-        limit = max(LAST_BATCH_CHARS, min(BATCH_CHARS, self._chars // (4 * self._jobs)))
+    def take(self, *, front: bool, limit: int | None = None) -> list[int]:
+        """A batch of about ``limit`` characters (by default, as guided by what is left)."""
+        if limit is None:
+            limit = max(LAST_BATCH_CHARS, min(BATCH_CHARS, self.chars // (4 * self._jobs)))
         batch, size = [], 0
         while self._left and size < limit:
             batch.append(self._left.popleft() if front else self._left.pop())
             size += len(self._docs[batch[-1]].text)
-        self._chars -= size
+        self.chars -= size
         return batch if front else batch[::-1]
 
 
 def run(
-    docs: Sequence[Document],
+    docs: Iterable[Document],
     settings: Settings,
     *,
     workers: Workers | None = None,
@@ -241,39 +249,49 @@ def run(
 ) -> list[Outcome]:
     """The outcome of every document, in input order.
 
+    ``docs`` may be a generator that reads the inputs: with workers, they start on the first
+    documents while this process reads the rest.
+
     Args:
         workers: the worker processes to use (none, or one job: in this process).
         scheduler: the address of a Dask scheduler (``tcp://host:8786``) to run the work on.
         cache: reuse (and store) results there; entries not used by this run are removed.
         progress: show a progress bar on a terminal (never when stderr is not one).
     """
-    results: list[Outcome | None] = [None] * len(docs)
+    read: list[Document] = []
+    results: list[Outcome | None] = []
     store = cache
-    todo = []
-    for i, doc in enumerate(docs):
-        hit = store.get(doc) if store else None
-        if hit is None:
-            todo.append(i)
+    with Progress(enabled=progress) as bar:
+
+        def arrivals() -> Iterator[int]:
+            """Read the documents; yield the index of each one the cache does not hold."""
+            for doc in docs:
+                read.append(doc)
+                results.append(store.get(doc) if store else None)
+                bar.expect(len(read))
+                if results[-1] is None:
+                    yield len(read) - 1
+                else:
+                    bar.advance([doc])
+
+        if workers and workers.jobs > 1 and not scheduler:
+            done = workers.share(settings, read, arrivals())
         else:
-            results[i] = hit
-    with Progress(len(docs), enabled=progress) as bar:
-        bar.advance([docs[i] for i, r in enumerate(results) if r is not None])
-        if scheduler:
-            done = _run_dask(scheduler, settings, docs, _batches(docs, todo, batch_size([docs[i] for i in todo], 8)))
-        elif workers and workers.jobs > 1 and len(todo) > 1:
-            done = workers.share(settings, docs, todo)
-        else:
-            done = ((b, work(settings, [docs[i] for i in b])) for b in _batches(docs, todo))
+            todo = list(arrivals())
+            if scheduler:
+                done = _run_dask(scheduler, settings, read, _batches(read, todo, batch_size([read[i] for i in todo], 8)))
+            else:
+                done = ((b, work(settings, [read[i] for i in b])) for b in _batches(read, todo))
         for batch, outcomes in done:
             for i, (dg, triples) in zip(batch, outcomes, strict=True):
                 if isinstance(dg, Packed):  # from a worker: put the document back
-                    dg = Packed(dg.data, docs[i])
+                    dg = Packed(dg.data, read[i])
                 results[i] = (dg, triples)
                 if store:
-                    store.put(docs[i], (dg, triples))
-            bar.advance([docs[i] for i in batch])
+                    store.put(read[i], (dg, triples))
+            bar.advance([read[i] for i in batch])
     if store:
-        store.keep_only(docs)
+        store.keep_only(read)
     return [r for r in results if r is not None]
 
 
@@ -314,15 +332,17 @@ class Workers:
             self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
         _widen_pipes(self._pool)
 
-    def share(self, settings: Settings, docs: Sequence[Document], todo: Sequence[int]) -> Done:
+    def share(self, settings: Settings, docs: Sequence[Document], todo: Iterable[int]) -> Done:
         """The outcomes of the documents ``todo`` (indices into ``docs``), in batches, worked on by the
         workers and by this process, each batch as it is done.
 
-        The workers take batches from the front (a few queued each, so none waits); this process
-        takes one from the back whenever it is free, so no process sits idle while work is left,
-        and what this process does is never sent between processes. Batches get smaller as the
-        work runs out (guided scheduling): when nothing is left to take, this process waits for
-        what the workers have queued, and that is then little.
+        ``todo`` may be a generator that reads the documents (and adds them to ``docs``): while it
+        does, this process reads and the workers get whole batches as they fill. Then the workers
+        take batches from the front (a few queued each, so none waits); this process takes one from
+        the back whenever it is free, so no process sits idle while work is left, and what this
+        process does is never sent between processes. Batches get smaller as the work runs out
+        (:class:`Guided`): when nothing is left to take, this process waits only for what the
+        workers have queued, and that is then little.
         """
         if self._pool is None:
             self._start(settings)
@@ -338,13 +358,24 @@ class Workers:
         finally:
             sys.setswitchinterval(interval)
 
-    def _share(self, settings: Settings, docs: Sequence[Document], todo: Sequence[int]) -> Done:
-        left = Guided(docs, todo, self.jobs)
+    def _share(self, settings: Settings, docs: Sequence[Document], todo: Iterable[int]) -> Done:
+        left = Guided(docs, (), self.jobs)
         sent: deque[tuple[list[int], Any]] = deque()
+        queue = 4 * (self.jobs - 1)
+
+        def send(batch: list[int]) -> None:
+            sent.append((batch, self._pool.apply_async(work, (settings, [docs[i] for i in batch], True))))
+
+        for i in todo:  # reading
+            left.add(i)
+            while left.chars >= BATCH_CHARS and len(sent) < queue:
+                send(left.take(front=True, limit=BATCH_CHARS))
+            while sent and sent[0][1].ready():
+                b, res = sent.popleft()
+                yield b, res.get()
         while left or sent:
-            while left and len(sent) < 4 * (self.jobs - 1):
-                b = left.take(front=True)
-                sent.append((b, self._pool.apply_async(work, (settings, [docs[i] for i in b], True))))
+            while left and len(sent) < queue:
+                send(left.take(front=True))
             while sent and sent[0][1].ready():
                 b, res = sent.popleft()
                 yield b, res.get()
@@ -414,12 +445,17 @@ def _run_dask(address: str, settings: Settings, docs: Sequence[Document], batche
 class Progress:
     """A progress bar on stderr (documents, characters, characters per second); silent off a terminal."""
 
-    def __init__(self, total: int, *, enabled: bool = True) -> None:
-        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
         self.chars = 0
         self.start = time.perf_counter()
         self.bar: Any = None
-        if self.enabled:
+
+    def expect(self, total: int) -> None:
+        """The documents read so far: the bar's total (it shows once there is one)."""
+        if not self.enabled:
+            return
+        if self.bar is None:
             import shutil
 
             from tqdm import tqdm
@@ -427,6 +463,8 @@ class Progress:
             size = shutil.get_terminal_size((100, 20))  # a terminal that tells no size (0 x 0) gets 100 x 20
             self.bar = tqdm(total=total, unit="doc", desc="kg build", file=sys.stderr, leave=False,
                             ncols=size.columns or 100, nrows=size.lines or 20)  # fmt: skip
+        elif total != self.bar.total:
+            self.bar.total = total
 
     def advance(self, docs: Sequence[Document]) -> None:
         if self.bar is None or not docs:

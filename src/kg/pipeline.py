@@ -139,13 +139,13 @@ def build(
     with _locked(out, log):
         result = BuildResult()
         with parallel.Workers(1 if scheduler else jobs, settings) as workers:  # they start while the inputs are read
-            docs = _read(paths, encoding, max_bytes, result)
             store = parallel.Cache(out / parallel.CACHE_DIR, settings) if (out is not None and cache) else None
+            docs = _read(paths, encoding, max_bytes, result)  # read as the work goes on
             outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
         result.reused = store.hits if store else 0
         result.documents = parallel.Graphs(dg for dg, _ in outcomes)
         result.merged = rdf.merge(t for _, t in outcomes)
-        if out is not None and docs:
+        if out is not None and outcomes:
             files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
             if html:
                 from kg import viewer
@@ -157,9 +157,8 @@ def build(
     return result
 
 
-def _read(paths: Iterable[str | Path], encoding: str | None, max_bytes: int | None, result: BuildResult) -> list[Document]:
-    """The documents of ``paths``; what cannot be read goes to ``result.errors`` (or ``notes``)."""
-    docs: list[Document] = []
+def _read(paths: Iterable[str | Path], encoding: str | None, max_bytes: int | None, result: BuildResult) -> Iterator[Document]:
+    """The documents of ``paths``, as they are read; what cannot be read goes to ``result.errors`` (or ``notes``)."""
     seen: set[str] = set()
     for item in ingest.read_inputs(paths, encoding=encoding, max_bytes=max_bytes):
         if isinstance(item, ingest.InputError):
@@ -168,8 +167,7 @@ def _read(paths: Iterable[str | Path], encoding: str | None, max_bytes: int | No
             result.errors.append(ingest.InputError(item.path, f"document id {item.id!r} already read; skipped"))
         else:
             seen.add(item.id)
-            docs.append(item)
-    return docs
+            yield item
 
 
 @contextmanager
