@@ -35,6 +35,19 @@ def assert_exports_parse(docs: list[Document]) -> None:
     triples = rdf.merge(t for _, t in outcomes)
     counts = {fmt: len(list(pyoxigraph.parse(rdf.encode(triples, fmt), format=f))) for fmt, f in FORMATS.items()}
     assert counts["ttl"] == counts["nt"] == counts["jsonld"] == triples.count() == len(triples.lines()), counts
+    assert_pairs_as_parsed(triples)
+
+
+def assert_pairs_as_parsed(triples: rdf.Triples) -> None:
+    """rdf.graph_of and rdf.by_predicate read the entries themselves: they give the terms that
+    rdflib's own parser reads from the Turtle."""
+    from rdflib import Graph
+
+    parsed = Graph().parse(data=rdf.encode(triples, "ttl").decode(), format="turtle")
+    assert set(rdf.graph_of(triples)) == set(parsed)
+    predicates = {str(p) for p in parsed.predicates()}
+    for p, pairs in rdf.by_predicate(triples, predicates).items():
+        assert sorted(pairs) == sorted(parsed.subject_objects(p)), p
 
 
 @FUZZ

@@ -213,3 +213,18 @@ def test_entity_in_two_documents_keeps_its_best_confidence(extract: Callable) ->
     best = max(a.entity("巾帼建功").confidence, b.entity("巾帼建功").confidence)
     assert best > min(a.entity("巾帼建功").confidence, b.entity("巾帼建功").confidence)
     assert float(confidences[0]) == pytest.approx(best)
+
+
+def test_by_predicate_reads_escaped_literals_as_a_parser_does() -> None:
+    """Quotes, backslashes, newlines, controls and a lone surrogate in a document made without
+    ingest's cleaning: the pairs read from the entries are the terms of the parsed Turtle."""
+    from kg import parallel
+    from kg.model import Document
+    from test_fuzz import assert_pairs_as_parsed
+
+    tricky = 'a"b\\c\nd\re\tf\x01g\x7fh\\u0041'
+    text = f"天津市妇联开展“巾帼{tricky}建功”行动。\n市妇联坚持政治性。"
+    doc = Document(id=f"d{tricky}", text=text, title=f"{tricky}\ud800", source=tricky, date="2024-01-02")
+    triples = rdf.merge(t for _, t in parallel.work(parallel.Settings(), [doc]))
+    assert any(b"\\\\" in e for e in triples.entries) and any(b"\\u0001" in e for e in triples.entries)
+    assert_pairs_as_parsed(triples)

@@ -9,6 +9,7 @@ input order, so it is the same however it was made.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -146,12 +147,13 @@ def build(
         result.documents = parallel.Graphs(dg for dg, _ in outcomes)
         result.merged = rdf.merge(t for _, t in outcomes)
         if out is not None and outcomes:
-            files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
-            if html:
-                from kg import viewer
+            with _collector_skips_the_heap():
+                files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
+                if html:
+                    from kg import viewer
 
-                drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
-                files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
+                    drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
+                    files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
             rdf.write_all(files)
             result.written.extend(files)
     return result
@@ -168,6 +170,19 @@ def _read(paths: Iterable[str | Path], encoding: str | None, max_bytes: int | No
         else:
             seen.add(item.id)
             yield item
+
+
+@contextmanager
+def _collector_skips_the_heap() -> Iterator[None]:
+    """Leave what exists now (the documents' graphs, the triples) out of garbage collections for a
+    while. Making the outputs makes many small objects, and each full collection walked that whole
+    heap: on 1,884 news documents the page took three times as long. What is made meanwhile is
+    collected as usual."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager

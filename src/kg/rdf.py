@@ -313,9 +313,9 @@ def to_graph(docs: Iterable[DocumentGraph], *, base: str = DEFAULT_BASE) -> Grap
 def graph_of(triples: Triples) -> Graph:
     """An rdflib graph of ``triples``, with kg's prefixes bound.
 
-    pyoxigraph parses the Turtle (rdflib's own parsers are slower), and the graph lives in
-    rdflib's ``SimpleMemory`` store: one graph needs no contexts, and it fills faster. Filling it
-    still costs some 10 µs a triple; :func:`by_predicate` is cheaper where a reader needs less.
+    The terms are read from the entries (:func:`_entry_terms`), and the graph lives in rdflib's
+    ``SimpleMemory`` store: one graph needs no contexts, and it fills faster. Filling it still
+    costs some 10 µs a triple; :func:`by_predicate` is cheaper where a reader needs less.
     """
     g = Graph(store="SimpleMemory")
     for prefix, ns in PREFIXES.items():
@@ -326,23 +326,85 @@ def graph_of(triples: Triples) -> Graph:
 
 def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, list[tuple[Node, Node]]]:
     """The (subject, object) pairs of each of ``predicates`` in ``triples``, as rdflib terms, in
-    the order of the sorted triples: what a reader of a few properties needs, without a store."""
-    import pyoxigraph as ox
-
-    pairs: dict[object, list[tuple[Node, Node]]] = {ox.NamedNode(p): [] for p in predicates}
+    the order of the sorted triples: what a reader of a few properties needs, without a store.
+    Only the terms of these triples are made."""
+    pairs: dict[str, list[tuple[Node, Node]]] = {f"<{p}>": [] for p in predicates}
     term = _rdflib_terms()
-    for t in _parsed(triples):
-        found = pairs.get(t.predicate)
+    for s, p, o in _entry_terms(triples):
+        found = pairs.get(p)
         if found is not None:
-            found.append((term(t.subject), term(t.object)))
-    return {URIRef(p.value): found for p, found in pairs.items()}  # type: ignore[attr-defined]
+            found.append((term(s), term(o)))
+    return {URIRef(p[1:-1]): found for p, found in pairs.items()}
 
 
 def _rdflib_triples(triples: Triples) -> Iterator[tuple[Node, Node, Node]]:
     """``triples`` as rdflib terms, each term made once."""
     term = _rdflib_terms()
-    for t in _parsed(triples):
-        yield term(t.subject), term(t.predicate), term(t.object)
+    for s, p, o in _entry_terms(triples):
+        yield term(s), term(p), term(o)
+
+
+def _entry_terms(triples: Triples) -> Iterator[tuple[str, str, str]]:
+    """The text of each triple's terms, read from the entries as they are (predicates as IRIs).
+
+    A statement is split into its predicate-object parts as :func:`_statement_lines` does, without
+    spelling its lines out. Parsing the Turtle with pyoxigraph and converting its terms to
+    rdflib's took three times as long.
+    """
+    for entry in triples.entries:
+        if entry.endswith(b"\n"):  # a statement
+            s, rest = entry.decode()[:-3].split(" ", 1)
+            for part in rest.split(" ;\n\t"):
+                p, o = part.split(" ", 1)
+                yield s, _long(p), o
+        else:
+            s, p, o = entry.decode()[:-2].split(" ", 2)
+            yield s, p, o
+
+
+def _rdflib_terms() -> Callable[[str], Node]:
+    """A maker of rdflib terms from their text (:func:`_rdflib_term`), each made once."""
+    terms: dict[str, Node] = {}
+
+    def term(text: str) -> Node:
+        got = terms.get(text)
+        if got is None:
+            got = terms[text] = _rdflib_term(text)
+        return got
+
+    return term
+
+
+_STRING = str(XSD.string)
+_UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))', re.S)
+_ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    return chr(int(code, 16)) if code else _ECHARS.get(m.group(3), m.group())
+
+
+def _rdflib_term(text: str) -> Node:
+    """An N-Triples term, or a Turtle term as a statement of :func:`document_triples` holds it (a
+    prefixed name, a bare integer or decimal), as an rdflib term."""
+    if text[0] == "<":
+        return URIRef(text[1:-1])
+    if text[0] == '"':
+        end = text.rindex('"')  # the language tag or datatype after it holds no quote
+        value = text[1:end]
+        if "\\" in value:
+            value = _UNESCAPE.sub(_unescape, value)
+        tail = text[end + 1 :]
+        if tail.startswith("@"):
+            return Literal(value, lang=tail[1:])
+        datatype = _long(tail[2:])[1:-1] if tail.startswith("^^") else _STRING
+        return Literal(value, datatype=None if datatype == _STRING else datatype)
+    if text[0].isdigit():
+        return Literal(text, datatype=XSD.decimal if "." in text else XSD.integer)
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    return URIRef(_long(text)[1:-1])
 
 
 def _parsed(triples: Triples) -> Iterable[Any]:
@@ -350,31 +412,6 @@ def _parsed(triples: Triples) -> Iterable[Any]:
     import pyoxigraph as ox
 
     return ox.parse(turtle(triples), format=ox.RdfFormat.TURTLE) if triples.entries else ()
-
-
-def _rdflib_terms() -> Callable[[object], Node]:
-    """A maker of rdflib terms from pyoxigraph's, each made once."""
-    import pyoxigraph as ox
-
-    terms: dict[object, Node] = {}
-
-    def term(t: object) -> Node:
-        got = terms.get(t)
-        if got is None:
-            if isinstance(t, ox.NamedNode):
-                got = URIRef(t.value)
-            elif isinstance(t, ox.Literal):
-                dt = None if t.language or t.datatype.value == _STRING else t.datatype.value
-                got = Literal(t.value, lang=t.language, datatype=dt)
-            else:
-                got = BNode(str(t)[2:])
-            terms[t] = got
-        return got
-
-    return term
-
-
-_STRING = str(XSD.string)
 
 
 def _is_date(value: str) -> bool:
