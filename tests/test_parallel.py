@@ -300,12 +300,13 @@ def test_a_damaged_cache_entry_is_extracted_again(tmp_path: Path) -> None:
     before = (out / "graph.nt").read_bytes()
     (entry,) = (out / parallel.CACHE_DIR).iterdir()
     good = entry.read_bytes()
-    head, graph, entries = good.split(b"\n", 2)
+    check, head, graph, entries = good.split(b"\n", 3)
     damaged = [
         json.dumps({"graph": {"entities": [[1]]}}).encode(),  # not an entry at all
         good[: len(good) // 2],  # cut short
-        head + b"\n" + graph.replace("巾帼建功".encode(), "巾帼建工".encode()) + b"\n" + entries,  # a changed label
-        head + b"\n" + graph + b"\n" + entries.replace(b"\0", b"", 1),  # two entries run together
+        b"\n".join([check, head, graph.replace("巾帼建功".encode(), "巾帼建工".encode()), entries]),  # a changed label
+        b"\n".join([check, head, graph, entries.replace(b"\0", b"", 1)]),  # two entries run together
+        b"\n".join([check, head.replace(b'"0.', b'"1.', 1), graph, entries]),  # a changed confidence
     ]
     for data in damaged:
         assert data != good

@@ -509,11 +509,11 @@ class Cache:
     def get(self, doc: Document) -> Outcome | None:
         path = self.folder / f"{self.key(doc)}.entry"
         try:
-            head, body = path.read_bytes().split(b"\n", 1)
-            meta = json.loads(head)
-            if meta["check"] != zlib.crc32(body):
+            check, rest = path.read_bytes().split(b"\n", 1)
+            if int(check) != zlib.crc32(rest):
                 raise ValueError("damaged")
-            graph, entries = body.split(b"\n", 1)
+            head, graph, entries = rest.split(b"\n", 2)
+            meta = json.loads(head)
             triples = rdf.DocumentTriples(meta["document"], entries.split(b"\0") if entries else [], meta["confidence"])
         except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: extract again
             self.misses += 1
@@ -522,14 +522,15 @@ class Cache:
         return Packed(graph, doc), triples
 
     def put(self, doc: Document, outcome: Outcome) -> None:
-        """Store ``outcome`` as a JSON line with the document's IRI, the confidences and a checksum of
-        the rest, a JSON line with the graph (:class:`Packed`), and the triples' entries as they are,
-        split by NUL (which they never hold: RDF escapes controls), so neither is encoded again."""
+        """Store ``outcome`` as four parts: a CRC-32 of the rest, a JSON line with the document's IRI
+        and the confidences, a JSON line with the graph (:class:`Packed`), and the triples' entries as
+        they are, split by NUL (which they never hold: RDF escapes controls), so neither is encoded
+        again."""
         dg, triples = outcome
         graph = dg if isinstance(dg, Packed) else Packed.of(dg)
-        body = graph.data + b"\n" + b"\0".join(triples.entries)
-        head = {"document": triples.document, "confidence": triples.confidence, "check": zlib.crc32(body)}
-        data = json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n" + body
+        head = json.dumps({"document": triples.document, "confidence": triples.confidence}, ensure_ascii=False)
+        rest = b"\n".join([head.encode("utf-8", "surrogatepass"), graph.data, b"\0".join(triples.entries)])
+        data = b"%d\n" % zlib.crc32(rest) + rest
         path = self.folder / f"{self.key(doc)}.entry"
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
