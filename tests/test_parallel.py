@@ -330,3 +330,19 @@ def test_records_moved_in_a_jsonl_file_are_reused(tmp_path: Path) -> None:
     assert [dg.document.path for dg in again.documents] == [f"{corpus}:{n}" for n in (1, 2, 3)]
     pipeline.build([corpus], out=tmp_path / "full", formats=("nt",), html=False, cache=False)
     assert (out / "graph.nt").read_bytes() == (tmp_path / "full" / "graph.nt").read_bytes()
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The outputs are made with the heap frozen out of collections; a host's frozen objects stay frozen."""
+    import gc
+
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    pipeline.build([tmp_path / "a.txt"], out=tmp_path / "out")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        pipeline.build([tmp_path / "a.txt"], out=tmp_path / "out")
+        assert 0 < gc.get_freeze_count() <= frozen  # (some frozen objects may be freed meanwhile)
+    finally:
+        gc.unfreeze()
