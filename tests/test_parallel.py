@@ -69,8 +69,8 @@ def test_batches_spread_small_inputs_over_the_workers(corpus: Path) -> None:
 
 
 def test_guided_batches_shrink_as_the_work_runs_out() -> None:
-    """Both ends are taken, each document once; batches start at BATCH_CHARS and end near
-    LAST_BATCH_CHARS, so no process is left with a long batch when the others are done."""
+    """Both ends are taken, each document once; batches start at BATCH_CHARS and end with single
+    documents, so no process is left with a long batch when the others are done."""
     from kg.model import Document
 
     docs = [Document(id=str(i), text="字" * (50 + i % 7 * 30)) for i in range(2000)]
@@ -85,9 +85,9 @@ def test_guided_batches_shrink_as_the_work_runs_out() -> None:
         front = not front
     assert sorted(taken) == list(range(len(docs)))
     longest = max(len(d.text) for d in docs)
-    assert parallel.BATCH_CHARS <= sizes[0] < parallel.BATCH_CHARS + longest
+    assert parallel.BATCH_CHARS - longest < sizes[0] <= parallel.BATCH_CHARS
     assert all(a + longest >= b for a, b in zip(sizes, sizes[1:], strict=False))  # never larger (but for one document)
-    assert all(s < parallel.LAST_BATCH_CHARS + longest for s in sizes[-6:-1])
+    assert sizes[-4:] == [len(docs[i].text) for i in taken[-4:]]  # one document each
 
 
 def test_a_workers_graphs_are_unpacked_only_when_asked_for(

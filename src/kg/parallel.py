@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 Outcome = tuple["DocumentGraph | Packed", rdf.DocumentTriples]
 CACHE_DIR = ".kg-cache"
 BATCH_CHARS = 20_000  # documents are sent to workers in batches of about this many characters (~0.05 s of work)
-LAST_BATCH_CHARS = 500  # ... and in smaller ones as the work runs out, down to this (Guided)
 
 
 @dataclass(frozen=True)
@@ -208,8 +207,9 @@ def _batches(docs: Sequence[Document], indices: Iterable[int], limit: int = BATC
 
 class Guided:
     """Documents (indices into ``docs``) in batches for ``jobs`` processes, taken from either end:
-    of BATCH_CHARS characters while much is left, then smaller, down to LAST_BATCH_CHARS, so that
-    the processes finish their last batches at about the same time."""
+    of BATCH_CHARS characters while much is left, then smaller (an eighth of what is left for two
+    processes), down to one document, so that the processes finish their last batches at about
+    the same time."""
 
     def __init__(self, docs: Sequence[Document], todo: Iterable[int], jobs: int) -> None:
         self._docs = docs
@@ -227,15 +227,27 @@ class Guided:
         return bool(self._left)
 
     def take(self, *, front: bool, limit: int | None = None) -> list[int]:
-        """A batch of about ``limit`` characters (by default, as guided by what is left)."""
-        if limit is None:
-            limit = max(LAST_BATCH_CHARS, min(BATCH_CHARS, self.chars // (4 * self._jobs)))
-        batch, size = [], 0
-        while self._left and size < limit:
-            batch.append(self._left.popleft() if front else self._left.pop())
-            size += len(self._docs[batch[-1]].text)
+        """A batch of at most ``limit`` characters (by default, as guided by what is left), or of
+        one document where that alone is more."""
+        n, size = self._plan(front, limit)
+        batch = [self._left.popleft() if front else self._left.pop() for _ in range(n)]
         self.chars -= size
         return batch if front else batch[::-1]
+
+    def size(self, *, front: bool, limit: int | None = None) -> int:
+        """The characters of the batch that :meth:`take` would give now."""
+        return self._plan(front, limit)[1]
+
+    def _plan(self, front: bool, limit: int | None) -> tuple[int, int]:
+        if limit is None:
+            limit = max(1, min(BATCH_CHARS, self.chars // (4 * self._jobs)))
+        n = size = 0
+        for i in iter(self._left) if front else reversed(self._left):
+            chars = len(self._docs[i].text)
+            if n and size + chars > limit:
+                break
+            n, size = n + 1, size + chars
+        return n, size
 
 
 def run(
@@ -360,30 +372,39 @@ class Workers:
 
     def _share(self, settings: Settings, docs: Sequence[Document], todo: Iterable[int]) -> Done:
         left = Guided(docs, (), self.jobs)
-        sent: deque[tuple[list[int], Any]] = deque()
+        sent: deque[tuple[list[int], Any, int]] = deque()  # batch, result, characters
         queue = 4 * (self.jobs - 1)
 
         def send(batch: list[int]) -> None:
-            sent.append((batch, self._pool.apply_async(work, (settings, [docs[i] for i in batch], True))))
+            size = sum(len(docs[i].text) for i in batch)
+            sent.append((batch, self._pool.apply_async(work, (settings, [docs[i] for i in batch], True)), size))
 
-        for i in todo:  # reading
+        def more() -> bool:
+            """Queue another batch for the workers: a few each, and no more than leaves this process
+            its share of what is left (so a small input is not all queued for the workers)."""
+            if not left or len(sent) >= queue:
+                return False
+            queued, size = sum(c for *_, c in sent), left.size(front=True)
+            return queued + size <= (left.chars - size) * (self.jobs - 1)
+
+        for i in todo:  # reading: whole batches for the workers, one kept for the end
             left.add(i)
-            while left.chars >= BATCH_CHARS and len(sent) < queue:
+            while left.chars >= 2 * BATCH_CHARS and len(sent) < queue:
                 send(left.take(front=True, limit=BATCH_CHARS))
             while sent and sent[0][1].ready():
-                b, res = sent.popleft()
+                b, res, _ = sent.popleft()
                 yield b, res.get()
         while left or sent:
-            while left and len(sent) < queue:
+            while more():
                 send(left.take(front=True))
             while sent and sent[0][1].ready():
-                b, res = sent.popleft()
+                b, res, _ = sent.popleft()
                 yield b, res.get()
             if left:
                 b = left.take(front=False)
                 yield b, work(settings, [docs[i] for i in b])
             elif sent:
-                b, res = sent.popleft()
+                b, res, _ = sent.popleft()
                 yield b, res.get()
 
     def __enter__(self) -> Workers:
