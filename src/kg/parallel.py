@@ -387,19 +387,21 @@ class Workers:
             queued, size = sum(c for *_, c in sent), left.size(front=True)
             return queued + size <= (left.chars - size) * (self.jobs - 1)
 
+        def received() -> Done:
+            """What the workers have finished, in the order it was sent."""
+            while sent and sent[0][1].ready():
+                b, res, _ = sent.popleft()
+                yield b, res.get()
+
         for i in todo:  # reading: whole batches for the workers, one kept for the end
             left.add(i)
             while left.chars >= 2 * BATCH_CHARS and len(sent) < queue:
                 send(left.take(front=True, limit=BATCH_CHARS))
-            while sent and sent[0][1].ready():
-                b, res, _ = sent.popleft()
-                yield b, res.get()
+            yield from received()
         while left or sent:
             while more():
                 send(left.take(front=True))
-            while sent and sent[0][1].ready():
-                b, res, _ = sent.popleft()
-                yield b, res.get()
+            yield from received()
             if left:
                 b = left.take(front=False)
                 yield b, work(settings, [docs[i] for i in b])

@@ -243,19 +243,26 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
 
 
 def _statement_lines(statement: bytes) -> list[str]:
-    """The N-Triples lines of a Turtle statement made by :func:`document_triples`.
+    """The N-Triples lines of a Turtle statement made by :func:`document_triples`."""
+    out = []
+    for s, p, o in _statement_terms(statement):
+        if o[0] not in "<\"":  # a bare number, or a class
+            o = (f'"{o}"^^{_DEC}' if "." in o else f'"{o}"^^{_INT}') if o[0].isdigit() else _long(o)
+        out.append(f"{s} {p} {o} .")
+    return out
+
+
+def _statement_terms(statement: bytes) -> Iterator[tuple[str, str, str]]:
+    """The triples of a Turtle statement made by :func:`document_triples`: subject, predicate (as an
+    IRI) and object as the statement holds it.
 
     Its terms are N-Triples terms but for prefixed names (predicates, classes), ``a``, and bare
     integers and decimals; its literals hold no raw newline or tab, so ``" ;\\n\\t"`` parts it.
     """
     s, rest = statement.decode()[:-3].split(" ", 1)
-    out = []
     for part in rest.split(" ;\n\t"):
         p, o = part.split(" ", 1)
-        if o[0] not in "<\"":
-            o = (f'"{o}"^^{_DEC}' if "." in o else f'"{o}"^^{_INT}') if o[0].isdigit() else _long(o)
-        out.append(f"{s} {_long(p)} {o} .")
-    return out
+        yield s, _long(p), o
 
 
 @cache
@@ -347,16 +354,11 @@ def _rdflib_triples(triples: Triples) -> Iterator[tuple[Node, Node, Node]]:
 def _entry_terms(triples: Triples) -> Iterator[tuple[str, str, str]]:
     """The text of each triple's terms, read from the entries as they are (predicates as IRIs).
 
-    A statement is split into its predicate-object parts as :func:`_statement_lines` does, without
-    spelling its lines out. Parsing the Turtle with pyoxigraph and converting its terms to
-    rdflib's took three times as long.
+    Parsing the Turtle with pyoxigraph and converting its terms to rdflib's took three times as long.
     """
     for entry in triples.entries:
         if entry.endswith(b"\n"):  # a statement
-            s, rest = entry.decode()[:-3].split(" ", 1)
-            for part in rest.split(" ;\n\t"):
-                p, o = part.split(" ", 1)
-                yield s, _long(p), o
+            yield from _statement_terms(entry)
         else:
             s, p, o = entry.decode()[:-2].split(" ", 2)
             yield s, p, o
@@ -386,8 +388,8 @@ def _unescape(m: re.Match[str]) -> str:
 
 
 def _rdflib_term(text: str) -> Node:
-    """An N-Triples term, or a Turtle term as a statement of :func:`document_triples` holds it (a
-    prefixed name, a bare integer or decimal), as an rdflib term."""
+    """An N-Triples term, or an object as a statement of :func:`document_triples` holds it (a class
+    as a prefixed name, a bare integer or decimal), as an rdflib term."""
     if text[0] == "<":
         return URIRef(text[1:-1])
     if text[0] == '"':
@@ -398,7 +400,7 @@ def _rdflib_term(text: str) -> Node:
         tail = text[end + 1 :]
         if tail.startswith("@"):
             return Literal(value, lang=tail[1:])
-        datatype = _long(tail[2:])[1:-1] if tail.startswith("^^") else _STRING
+        datatype = tail[3:-1] if tail.startswith("^^") else _STRING
         return Literal(value, datatype=None if datatype == _STRING else datatype)
     if text[0].isdigit():
         return Literal(text, datatype=XSD.decimal if "." in text else XSD.integer)

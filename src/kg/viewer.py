@@ -50,7 +50,7 @@ EdgeKey = tuple[URIRef, str, URIRef]  # subject, relation local name, object
 _REFERSTO, _INSENTENCE, _INDOCUMENT, _TEXT = KG.refersTo, KG.inSentence, KG.inDocument, KG.text
 _STARTOFFSET, _ENDOFFSET, _SURFACEFORM = KG.startOffset, KG.endOffset, KG.surfaceForm
 # every predicate the page is made from (kg:confidence, kg:rule and dcterms:source are not among them):
-# a build reads only these into the graph it draws (``rdf.graph_of(..., predicates=READS)``)
+# a build reads only these to draw its page (``rdf.by_predicate(triples, READS)``)
 READS = frozenset(
     str(p)
     for p in (
