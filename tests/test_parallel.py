@@ -121,6 +121,24 @@ def test_what_a_worker_sends_back_unpickles_as_it_was(corpus: Path) -> None:
     ]
 
 
+def test_a_packed_graph_is_the_json_of_its_records_and_unpacks_as_it_was(corpus: Path) -> None:
+    """Packing writes what ``json.dumps`` would (by orjson, or by ``json`` where orjson refuses the
+    value: a lone surrogate, an integer over 64 bits), and unpacking gives the graph back."""
+    from kg import ingest
+
+    def as_json(value: object) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    for dg, _ in parallel.work(parallel.Settings(), docs):
+        packed = parallel.Packed.of(dg)
+        assert packed.data == as_json(parallel._graph_to_json(dg))
+        assert parallel.Packed(packed.data, dg.document).unpack() == dg
+    for odd in (["春\ud800蕾", 0.85], [2**70, "妇联"]):
+        assert parallel._json_bytes(odd) == as_json(odd)
+        assert json.loads(parallel._json_bytes(odd).decode("utf-8", "surrogatepass")) == odd
+
+
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_this_process_and_the_workers_share_the_batches(corpus: Path, fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """--jobs 2 is this process and one worker (forked from it, or spawned where forking is not
