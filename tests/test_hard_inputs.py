@@ -352,6 +352,24 @@ def test_hard_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[st
         case.check(nt)
 
 
+def test_a_document_made_through_the_api_with_a_lone_surrogate_is_extracted() -> None:
+    """kg's reader removes lone surrogates; a Document made by hand can hold one, which the
+    tokenizer and the lexicon's matcher refuse: it is read as U+FFFD, offsets unchanged."""
+    from kg import parallel, rdf
+    from kg.model import Document
+
+    doc = Document(id="api", text="市妇联开展“春\ud800蕾计划”活动，关爱困难妇女儿童。\n团市委实施“青年大学习”行动。")
+    ((dg, triples),) = parallel.work(parallel.Settings(), [doc])
+    assert dg.document is doc
+    labels = {e.label for e in dg.entities}
+    assert {"市妇联", "春\ufffd蕾计划", "青年大学习"} <= labels
+    for e in dg.entities:
+        for m in e.mentions:
+            assert doc.text[m.start : m.end].replace("\ud800", "\ufffd") == m.surface
+    nt = rdf.encode(rdf.merge([triples]), "nt")
+    assert len(list(pyoxigraph.parse(nt, format=pyoxigraph.RdfFormat.N_TRIPLES))) == rdf.merge([triples]).count()
+
+
 def test_zip_bomb_is_refused_before_decompressing() -> None:
     import tracemalloc
 

@@ -9,8 +9,10 @@ input order, so it is the same however it was made.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from kg.model import Document, DocumentGraph, Sentence
 from kg.resolve import DEFAULT_BASE, resolve
 
 LOCK_FILE = ".kg-build.lock"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_SENTENCE = 2000  # characters: a longer "sentence" (a line without punctuation) is cut into pieces
 
 
@@ -51,6 +54,18 @@ class Extractor:
 
     def extract(self, doc: Document, *, min_confidence: float = 0.0) -> DocumentGraph:
         """Everything one document says, as entities and relations with provenance."""
+        try:
+            return self._extract(doc, min_confidence)
+        except UnicodeEncodeError:
+            # A lone surrogate: kg's reader removes them, but a Document made through the API can
+            # hold one, and the tokenizer and the lexicon's matcher take only UTF-8. Extract from
+            # the text with U+FFFD in its place (one character for one: offsets stay true).
+            text = _SURROGATE.sub("\ufffd", doc.text)
+            if text == doc.text:
+                raise
+            return dataclasses.replace(self._extract(dataclasses.replace(doc, text=text), min_confidence), document=doc)
+
+    def _extract(self, doc: Document, min_confidence: float) -> DocumentGraph:
         sentences = _bounded(segment.sentences(doc))
         mentions = find_mentions(doc, sentences, self.lexicon, self.tokenizer)
         resolved = resolve(doc, mentions, self.lexicon, base=self.base)
