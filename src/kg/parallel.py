@@ -447,9 +447,10 @@ _WARM_TEXT = (
 )
 
 
+@cache
 def _warm(settings: Settings) -> None:
     """Make the extractor, its tokenizer and the rules' regexes now, not in the first batch (nor
-    once in each worker, where they are forked)."""
+    once in each worker, where they are forked). Once per process and settings."""
     work(settings, [Document(id="warm", text=_WARM_TEXT, title="妇联工作", date="2024-03-08")], pack=True)
 
 
