@@ -581,8 +581,8 @@ class Cache:
         again."""
         dg, triples = outcome
         graph = dg if isinstance(dg, Packed) else Packed.of(dg)
-        head = json.dumps({"document": triples.document, "confidence": triples.confidence}, ensure_ascii=False)
-        rest = b"\n".join([head.encode("utf-8", "surrogatepass"), graph.data, b"\0".join(triples.entries)])
+        head = _json_bytes({"document": triples.document, "confidence": triples.confidence})
+        rest = b"\n".join([head, graph.data, b"\0".join(triples.entries)])
         data = b"%d\n" % zlib.crc32(rest) + rest
         path = self.folder / f"{self.key(doc)}.entry"
         self.folder.mkdir(parents=True, exist_ok=True)
