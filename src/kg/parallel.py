@@ -9,6 +9,7 @@ Results always come back in input order, so the graph does not depend on how it 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -71,6 +73,40 @@ def _code_and_data_hash() -> str:
             if p.is_file() and p.suffix in {".py", ".json", ".jsonl", ".tsv", ".ttl", ".txt"} and "__pycache__" not in p.parts:
                 h.update(f"\0{p.relative_to(root)}\0".encode() + p.read_bytes())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- the garbage collector
+
+_freezing = 0  # how many heap_frozen blocks are open (the frozen objects are ours, not the host program's)
+
+
+def _nothing() -> None:
+    pass
+
+
+@contextmanager
+def heap_frozen() -> Iterator[Callable[[], None]]:
+    """Leave what exists now out of garbage collections until the block ends, and what exists
+    whenever the function it gives is called (``gc.freeze``).
+
+    A build keeps what it makes (the documents' graphs, their triples) until it ends, and each
+    full collection walked all of it: on 1,884 news documents, a tenth of a second in a 3 s build
+    and three times the viewer's time. kg's objects hold no reference cycles, so a frozen one is
+    still freed when it is dropped. Blocks nest: the outermost one unfreezes. (Where the host
+    program has frozen objects of its own, nothing is done: unfreezing ours would unfreeze theirs.)
+    """
+    global _freezing
+    if gc.get_freeze_count() and not _freezing:
+        yield _nothing
+        return
+    _freezing += 1
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        _freezing -= 1
+        if not _freezing:
+            gc.unfreeze()
 
 
 # --------------------------------------------------------------------------- the work itself
@@ -285,7 +321,7 @@ def run(
     read: list[Document] = []
     results: list[Outcome | None] = []
     store = cache
-    with Progress(enabled=progress) as bar:
+    with Progress(enabled=progress) as bar, heap_frozen() as keep:
 
         def arrivals() -> Iterator[int]:
             """Read the documents; yield the index of each one the cache does not hold."""
@@ -314,6 +350,7 @@ def run(
                 if store:
                     store.put(read[i], (dg, triples))
             bar.advance([read[i] for i in batch])
+            keep()  # collections need not walk these outcomes again
     if store:
         store.keep_only(read)
     return [r for r in results if r is not None]
@@ -334,6 +371,7 @@ class Workers:
     def __init__(self, jobs: int = 1, settings: Settings | None = None) -> None:
         self.jobs = max(1, jobs)
         self._pool: Any = None
+        self._frozen = ExitStack()
         if self.jobs > 1 and settings is not None:
             self._start(settings)
 
@@ -342,16 +380,11 @@ class Workers:
 
         helpers = self.jobs - 1
         if _can_fork():
-            import gc
-
             _warm(settings)
             # the workers' garbage collector leaves what they inherit alone: touching it would copy
             # this process's whole heap, page by page, into each of them
-            gc.freeze()
-            try:
-                self._pool = multiprocessing.get_context("fork").Pool(helpers)
-            finally:
-                gc.unfreeze()
+            self._frozen.enter_context(heap_frozen())
+            self._pool = multiprocessing.get_context("fork").Pool(helpers)
         else:
             self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
         _widen_pipes(self._pool)
@@ -434,6 +467,7 @@ class Workers:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+        self._frozen.close()
 
 
 # A few sentences of the genre that between them reach most rules (lists, cues, quoted and titled

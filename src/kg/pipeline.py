@@ -10,7 +10,6 @@ input order, so it is the same however it was made.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import re
 from collections import Counter
@@ -154,23 +153,24 @@ def build(
     parallel._extractor(settings)  # a malformed lexicon fails here, before any work
     with _locked(out, log):
         result = BuildResult()
-        with parallel.Workers(1 if scheduler else jobs, settings) as workers:  # they start while the inputs are read
-            store = parallel.Cache(out / parallel.CACHE_DIR, settings) if (out is not None and cache) else None
-            docs = _read(paths, encoding, max_bytes, result)  # read as the work goes on
-            outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
-        result.reused = store.hits if store else 0
-        result.documents = parallel.Graphs(dg for dg, _ in outcomes)
-        result.merged = rdf.merge(t for _, t in outcomes)
-        if out is not None and outcomes:
-            with _collector_skips_the_heap():
+        with parallel.heap_frozen() as keep:  # what the build keeps, collections need not walk again and again
+            with parallel.Workers(1 if scheduler else jobs, settings) as workers:  # they start while the inputs are read
+                store = parallel.Cache(out / parallel.CACHE_DIR, settings) if (out is not None and cache) else None
+                docs = _read(paths, encoding, max_bytes, result)  # read as the work goes on
+                outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
+            result.reused = store.hits if store else 0
+            result.documents = parallel.Graphs(dg for dg, _ in outcomes)
+            result.merged = rdf.merge(t for _, t in outcomes)
+            keep()
+            if out is not None and outcomes:
                 files = {out / f"graph.{fmt}": rdf.encode(result.merged, fmt) for fmt in dict.fromkeys(formats)}
                 if html:
                     from kg import viewer
 
                     drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
                     files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
-            rdf.write_all(files)
-            result.written.extend(files)
+                rdf.write_all(files)
+                result.written.extend(files)
     return result
 
 
@@ -185,23 +185,6 @@ def _read(paths: Iterable[str | Path], encoding: str | None, max_bytes: int | No
         else:
             seen.add(item.id)
             yield item
-
-
-@contextmanager
-def _collector_skips_the_heap() -> Iterator[None]:
-    """Leave what exists now (the documents' graphs, the triples) out of garbage collections for a
-    while. Making the outputs makes many small objects, and each full collection walked that whole
-    heap: on 1,884 news documents the page took three times as long. What is made meanwhile is
-    collected as usual. (Where the host program has frozen objects of its own, nothing is done:
-    unfreezing ours would unfreeze theirs.)"""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @contextmanager
