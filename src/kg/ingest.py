@@ -372,18 +372,20 @@ def find_furniture(text: str) -> tuple[tuple[int, int], ...]:
     """Character ranges of page furniture: whole lines, or inline bylines, per the rule data."""
     rules = resources.furniture_rules()
     may_match = resources.may_match
+    # a rule that cannot match in the whole text cannot match in one of its lines: most never run
+    line_any = [(r, needs) for r, needs in rules.line_any if may_match(needs, text)]
+    inline = [(r, needs) for r, needs in rules.inline if may_match(needs, text)]
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
         end = pos + len(line)
         stripped = line.strip()
         if stripped and (
-            rules.line_start.match(stripped)
-            or any(r.search(stripped) for r, needs in rules.line_any if may_match(needs, stripped))
+            rules.line_start.match(stripped) or any(r.search(stripped) for r, needs in line_any if may_match(needs, stripped))
         ):
             spans.append((pos, end))
         else:
-            for r, needs in rules.inline:
+            for r, needs in inline:
                 if may_match(needs, line):
                     spans.extend((pos + m.start(), pos + m.end()) for m in r.finditer(line))
         pos = end + 1
