@@ -389,3 +389,20 @@ def test_the_outcomes_are_left_out_of_collections_as_they_arrive(corpus: Path) -
         assert not any(id(dg) in tracked or id(t.entries) in tracked for dg, t in outcomes)
     assert gc.get_freeze_count() == 0
     assert {id(dg) for dg, _ in outcomes} <= {id(o) for o in gc.get_objects()}  # collected as usual again
+
+
+def test_workers_that_cannot_start_leave_the_collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork refused (no memory, a process limit) raises, and the heap is not left frozen."""
+    import gc
+    import multiprocessing.context
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Pool", refused)
+    if not parallel._can_fork():
+        pytest.skip("workers are forked only on Linux")
+    with pytest.raises(OSError) as refusal:
+        parallel.Workers(2, parallel.Settings())
+    assert refusal.traceback  # (it holds the Workers object: nothing is left to its finalizer)
+    assert gc.get_freeze_count() == 0 and parallel._freezing == 0

@@ -384,7 +384,11 @@ class Workers:
             # the workers' garbage collector leaves what they inherit alone: touching it would copy
             # this process's whole heap, page by page, into each of them
             self._frozen.enter_context(heap_frozen())
-            self._pool = multiprocessing.get_context("fork").Pool(helpers)
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(helpers)
+            except BaseException:
+                self._frozen.close()
+                raise
         else:
             self._pool = multiprocessing.get_context("spawn").Pool(helpers, _warm, (settings,))
         _widen_pipes(self._pool)
