@@ -405,3 +405,28 @@ def test_workers_that_cannot_start_leave_the_collector_as_it_was(monkeypatch: py
         parallel.Workers(2, parallel.Settings())
     assert refusal.traceback  # (it holds the Workers object: nothing is left to its finalizer)
     assert gc.get_freeze_count() == 0 and parallel._freezing == 0
+
+
+def test_extraction_and_the_build_leave_no_reference_cycles(corpus: Path, tmp_path: Path) -> None:
+    """What heap_frozen relies on: what a build keeps (the documents, their graphs and triples, the
+    cache's entries) is freed by reference counting alone, so freezing it keeps nothing alive after
+    it is dropped. (The page's template engine makes a few cycles once per build, not per document,
+    after the last freeze.)"""
+    import gc
+
+    from kg import ingest
+
+    pipeline.build([corpus], out=tmp_path / "warm", html=False)  # lazily made regexes and resources
+    docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+    gc.collect()
+    gc.disable()
+    try:
+        outcomes = parallel.work(parallel.Settings(), docs)
+        assert len(outcomes) == len(docs) > 3
+        del outcomes
+        in_work = gc.collect()
+        pipeline.build([corpus], out=tmp_path / "out", formats=("ttl", "nt"), html=False)  # the cache too
+        in_build = gc.collect()
+    finally:
+        gc.enable()
+    assert (in_work, in_build) == (0, 0)
