@@ -430,3 +430,30 @@ def test_extraction_and_the_build_leave_no_reference_cycles(corpus: Path, tmp_pa
     finally:
         gc.enable()
     assert (in_work, in_build) == (0, 0)
+
+
+def test_the_page_is_made_with_the_collector_paused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making the page makes hundreds of thousands of objects and no cycles: collections meanwhile
+    walked them all again, a third of its time. The collector is paused for it, and only for it."""
+    import gc
+
+    from kg import viewer
+
+    seen = []
+    render = viewer.render
+
+    def spy(*args: object, **kwargs: object) -> str:
+        seen.append(gc.isenabled())
+        return render(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(viewer, "render", spy)
+    (tmp_path / "a.txt").write_text(TEXTS["a.txt"], "utf-8")
+    pipeline.build([tmp_path / "a.txt"], out=tmp_path / "out")
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a host that runs without the collector keeps it so
+    try:
+        pipeline.build([tmp_path / "a.txt"], out=tmp_path / "out")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert "巾帼建功" in (tmp_path / "out" / "graph.html").read_text("utf-8")

@@ -109,6 +109,21 @@ def heap_frozen() -> Iterator[Callable[[], None]]:
             gc.unfreeze()
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection in the block (as it was after it): for a step that makes many objects
+    and no reference cycles, such as the page of a build (hundreds of thousands of pairs of terms,
+    then its data). Collections while it ran walked all it had made so far: on 1,884 news
+    documents, a third to half of the page's time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 # --------------------------------------------------------------------------- the work itself
 
 

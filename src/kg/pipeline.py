@@ -167,8 +167,9 @@ def build(
                 if html:
                     from kg import viewer
 
-                    drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
-                    files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
+                    with parallel.collector_paused():
+                        drawn = rdf.by_predicate(result.merged, viewer.READS)  # no rdflib graph: slow to fill
+                        files[out / "graph.html"] = viewer.render(drawn).encode("utf-8")
                 rdf.write_all(files)
                 result.written.extend(files)
     return result
