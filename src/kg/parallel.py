@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 import zlib
 from collections import deque
@@ -78,6 +79,7 @@ def _code_and_data_hash() -> str:
 # --------------------------------------------------------------------------- the garbage collector
 
 _freezing = 0  # how many heap_frozen blocks are open (the frozen objects are ours, not the host program's)
+_freezing_lock = threading.Lock()  # builds in two threads of one program share the collector
 
 
 def _nothing() -> None:
@@ -96,17 +98,21 @@ def heap_frozen() -> Iterator[Callable[[], None]]:
     program has frozen objects of its own, nothing is done: unfreezing ours would unfreeze theirs.)
     """
     global _freezing
-    if gc.get_freeze_count() and not _freezing:
+    with _freezing_lock:
+        ours = _freezing > 0 or not gc.get_freeze_count()
+        if ours:
+            _freezing += 1
+            gc.freeze()
+    if not ours:
         yield _nothing
         return
-    _freezing += 1
-    gc.freeze()
     try:
         yield gc.freeze
     finally:
-        _freezing -= 1
-        if not _freezing:
-            gc.unfreeze()
+        with _freezing_lock:
+            _freezing -= 1
+            if not _freezing:
+                gc.unfreeze()
 
 
 @contextmanager
