@@ -154,7 +154,7 @@ def build(
     with _locked(out, log):
         result = BuildResult()
         with parallel.heap_frozen() as keep:  # what the build keeps, collections need not walk again and again
-            with parallel.Workers(1 if scheduler else jobs, settings) as workers:  # they start while the inputs are read
+            with parallel.Workers(1 if scheduler else jobs, settings) as workers:  # they start on the first batch
                 store = parallel.Cache(out / parallel.CACHE_DIR, settings) if (out is not None and cache) else None
                 docs = _read(paths, encoding, max_bytes, result)  # read as the work goes on
                 outcomes = parallel.run(docs, settings, workers=workers, scheduler=scheduler, cache=store, progress=progress)
