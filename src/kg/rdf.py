@@ -261,10 +261,15 @@ def _statement_terms(statement: bytes) -> Iterator[tuple[str, str, str]]:
     Its terms are N-Triples terms but for prefixed names (predicates, classes), ``a``, and bare
     integers and decimals; its literals hold no raw newline or tab, so ``" ;\\n\\t"`` parts it.
     """
-    s, rest = statement.decode()[:-3].split(" ", 1)
-    for part in rest.split(" ;\n\t"):
-        p, o = part.split(" ", 1)
+    s, parts = _statement_parts(statement)
+    for p, o in parts:
         yield s, _long(p), o
+
+
+def _statement_parts(statement: bytes) -> tuple[str, list[list[str]]]:
+    """A statement's subject, and its (predicate as the statement writes it, object) parts."""
+    s, rest = statement.decode()[:-3].split(" ", 1)
+    return s, [part.split(" ", 1) for part in rest.split(" ;\n\t")]
 
 
 @cache
@@ -339,11 +344,21 @@ def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, li
     the order of the sorted triples: what a reader of a few properties needs, without a store.
     Only the terms of these triples are made."""
     pairs: dict[str, list[tuple[Node, Node]]] = {f"<{p}>": [] for p in predicates}
+    wanted = pairs.get
     term = _rdflib_terms()
-    for s, p, o in _entry_terms(triples):
-        found = pairs.get(p)
-        if found is not None:
-            found.append((term(s), term(o)))
+    for entry in triples.entries:  # as _entry_terms reads them, without a generator's cost a triple
+        if entry.endswith(b"\n"):  # a statement: its subject made once
+            s, parts = _statement_parts(entry)
+            subject = None
+            for p, o in parts:
+                found = wanted(_long(p))
+                if found is not None:
+                    found.append((subject or (subject := term(s)), term(o)))
+        else:
+            s, p, o = entry.decode()[:-2].split(" ", 2)
+            found = wanted(p)
+            if found is not None:
+                found.append((term(s), term(o)))
     return {URIRef(p[1:-1]): found for p, found in pairs.items()}
 
 
