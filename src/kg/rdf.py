@@ -349,11 +349,13 @@ def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, li
     for entry in triples.entries:  # as _entry_terms reads them, without a generator's cost a triple
         if entry.endswith(b"\n"):  # a statement: its subject made once
             s, parts = _statement_parts(entry)
-            subject = None
+            subject: Node | None = None
             for p, o in parts:
                 found = wanted(_long(p))
                 if found is not None:
-                    found.append((subject or (subject := term(s)), term(o)))
+                    if subject is None:
+                        subject = term(s)
+                    found.append((subject, term(o)))
         else:
             s, p, o = entry.decode()[:-2].split(" ", 2)
             found = wanted(p)
