@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -246,30 +246,40 @@ def document_triples(dg: DocumentGraph, *, base: str = DEFAULT_BASE) -> Document
 
 def _statement_lines(statement: bytes) -> list[str]:
     """The N-Triples lines of a Turtle statement made by :func:`document_triples`."""
+    s, parts = _statement_parts(statement)
     out = []
-    for s, p, o in _statement_terms(statement):
+    for p, o in parts:
         if o[0] not in "<\"":  # a bare number, or a class
             o = (f'"{o}"^^{_DEC}' if "." in o else f'"{o}"^^{_INT}') if o[0].isdigit() else _long(o)
         out.append(f"{s} {p} {o} .")
     return out
 
 
-def _statement_terms(statement: bytes) -> Iterator[tuple[str, str, str]]:
-    """The triples of a Turtle statement made by :func:`document_triples`: subject, predicate (as an
-    IRI) and object as the statement holds it.
+def _statement_parts(statement: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """The subject of a Turtle statement made by :func:`document_triples`, and its (predicate as an
+    IRI, object as the statement holds it) pairs.
 
     Its terms are N-Triples terms but for prefixed names (predicates, classes), ``a``, and bare
     integers and decimals; its literals hold no raw newline or tab, so ``" ;\\n\\t"`` parts it.
     """
-    s, parts = _statement_parts(statement)
-    for p, o in parts:
-        yield s, _long(p), o
-
-
-def _statement_parts(statement: bytes) -> tuple[str, list[list[str]]]:
-    """A statement's subject, and its (predicate as the statement writes it, object) parts."""
     s, rest = statement.decode()[:-3].split(" ", 1)
-    return s, [part.split(" ", 1) for part in rest.split(" ;\n\t")]
+    pairs = []
+    for part in rest.split(" ;\n\t"):
+        p, o = part.split(" ", 1)
+        pairs.append((_long(p), o))
+    return s, pairs
+
+
+def _subject_parts(triples: Triples) -> Iterator[tuple[str, Sequence[tuple[str, str]]]]:
+    """Each entry's subject, and its (predicate as an IRI, object) pairs: one for a line, those of
+    a statement. A reader of all triples (:func:`_entry_terms`) or of a few predicates
+    (:func:`by_predicate`) goes through the entries here."""
+    for entry in triples.entries:
+        if entry.endswith(b"\n"):  # a statement
+            yield _statement_parts(entry)
+        else:
+            s, p, o = entry.decode()[:-2].split(" ", 2)
+            yield s, ((p, o),)
 
 
 @cache
@@ -346,21 +356,14 @@ def by_predicate(triples: Triples, predicates: Collection[str]) -> dict[Node, li
     pairs: dict[str, list[tuple[Node, Node]]] = {f"<{p}>": [] for p in predicates}
     wanted = pairs.get
     term = _rdflib_terms()
-    for entry in triples.entries:  # as _entry_terms reads them, without a generator's cost a triple
-        if entry.endswith(b"\n"):  # a statement: its subject made once
-            s, parts = _statement_parts(entry)
-            subject: Node | None = None
-            for p, o in parts:
-                found = wanted(_long(p))
-                if found is not None:
-                    if subject is None:
-                        subject = term(s)
-                    found.append((subject, term(o)))
-        else:
-            s, p, o = entry.decode()[:-2].split(" ", 2)
+    for s, parts in _subject_parts(triples):
+        subject: Node | None = None  # made once for a statement's parts, and only if one is wanted
+        for p, o in parts:
             found = wanted(p)
             if found is not None:
-                found.append((term(s), term(o)))
+                if subject is None:
+                    subject = term(s)
+                found.append((subject, term(o)))
     return {URIRef(p[1:-1]): found for p, found in pairs.items()}
 
 
@@ -376,11 +379,8 @@ def _entry_terms(triples: Triples) -> Iterator[tuple[str, str, str]]:
 
     Parsing the Turtle with pyoxigraph and converting its terms to rdflib's took three times as long.
     """
-    for entry in triples.entries:
-        if entry.endswith(b"\n"):  # a statement
-            yield from _statement_terms(entry)
-        else:
-            s, p, o = entry.decode()[:-2].split(" ", 2)
+    for s, parts in _subject_parts(triples):
+        for p, o in parts:
             yield s, p, o
 
 
