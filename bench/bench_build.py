@@ -162,12 +162,13 @@ def measure(what: str, corpus: Path, out: Path, *, fresh: bool) -> float:
         cmd = [sys.executable, __file__, "--measure", what, "--corpus", str(corpus), "--out", str(out)]
         return float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     if what == "jieba":
-        return bench_jieba(_texts(corpus))
+        return bench_jieba([d.text for d in documents(corpus)])
     return bench_build(corpus, out, int(what.removeprefix("jobs")))
 
 
-def _texts(corpus: Path) -> list[str]:
-    return [d.text for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+def documents(corpus: Path) -> list[ingest.Document]:
+    """The documents of ``corpus`` as kg reads them."""
+    return [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
 
 
 def kills(n: int, folder: Path, seed: int = 1) -> tuple[int, int]:
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         corpus = repeated_corpus(args.corpus, int(args.mb * 1e6), folder)
-        docs = [d for d in ingest.read_inputs([corpus]) if isinstance(d, ingest.Document)]
+        docs = documents(corpus)
         texts = [d.text for d in docs]
         chars = sum(len(t) for t in texts)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
